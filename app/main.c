@@ -1,0 +1,7 @@
+/* vmdeck entry point: dispatches subcommands (see app/cli.c). */
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}
