@@ -1,9 +1,64 @@
+/* Subcommand dispatch; see cli.h. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#if __has_include("imgtool.h")
+#include "imgtool.h"
+#define HAVE_IMGTOOL 1
+#endif
+
+static const char usage[] =
+"usage: vmdeck [--library DIR]            open the dashboard\n"
+"       vmdeck COMMAND [ARGS]\n"
+"\n"
+"commands:\n"
+"  run FILE.ini|NAME|--kernel PATH   run one VM in the foreground (serial on stdio)\n"
+"  img create|info|check|convert|commit|rebase|bench   disk image tool\n"
+"  doctor                           check that this machine can run VMs\n"
+"  help                             this text\n"
+"\n"
+"`vmdeck COMMAND --help` describes each command.\n";
+
+const char *cli_library_dir(const char *dir, char *out, size_t len)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+	if (dir && *dir)
+		snprintf(out, len, "%s", dir);
+	else if (xdg && *xdg)
+		snprintf(out, len, "%s/vmdeck", xdg);
+	else
+		snprintf(out, len, "%s/.local/share/vmdeck", home && *home ? home : "/root");
+	return out;
+}
 
 int cli_main(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	fprintf(stderr, "vmdeck: not yet\n");
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 1;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "doctor"))
+		return cmd_doctor(argc - 1, argv + 1);
+#ifdef HAVE_IMGTOOL
+	if (!strcmp(cmd, "img"))
+		return imgtool_main(argc - 1, argv + 1);
+#endif
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		puts("vmdeck 0.1.0");
+		return 0;
+	}
+	fprintf(stderr, "vmdeck: unknown command '%s'\n\n%s", cmd, usage);
 	return 1;
 }

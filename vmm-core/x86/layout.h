@@ -2,8 +2,10 @@
  *
  *   0x0000_0000 - 0x0009_FBFF  low RAM (Multiboot mem_lower = 639 KiB)
  *   0x0000_7000                boot info area (Multiboot info, cmdline, mmap)
- *   0x0009_FC00 - 0x0009_FFFF  EBDA: MP floating pointer + table (reserved)
+ *   0x0009_FC00 - 0x0009_FFFF  EBDA (reserved)
  *   0x000A_0000 - 0x000F_FFFF  legacy VGA/BIOS hole (reserved in the map)
+ *   0x000F_0000                MP floating pointer + table (BIOS area, MP
+ *                              spec 4: scanned by OSes; fits 254 CPUs)
  *   0x0010_0000 - ...          RAM: kernels load here (1 MiB)
  *   0xC000_0000 - 0xFFFF_FFFF  PCI hole: no RAM below 4 GiB past here
  *       0xC000_0000  PCI BAR window (512 MiB)
@@ -23,6 +25,8 @@
 #define LAYOUT_EBDA_START       0x0009FC00ULL /* MP table lives here */
 #define LAYOUT_EBDA_END         0x000A0000ULL
 #define LAYOUT_BIOS_START       0x000A0000ULL
+#define LAYOUT_MPTABLE          0x000F0000ULL
+#define LAYOUT_MPTABLE_END      0x00100000ULL
 #define LAYOUT_HIGH_RAM_START   0x00100000ULL /* 1 MiB */
 
 #define LAYOUT_PCI_HOLE_START   0xC0000000ULL
