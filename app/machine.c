@@ -118,6 +118,14 @@ out:
 	return r;
 }
 
+/* Disks and other PCI devices from [disk.N]: owned by the storage/virtio
+ * work (issue 5). */
+static int machine_add_pci_devices(struct machine *m, char *err, size_t errlen)
+{
+	(void)m; (void)err; (void)errlen;
+	return 0;
+}
+
 int machine_create(const struct vm_config *c, const struct machine_opts *o,
 		   struct machine **out, char *err, size_t errlen)
 {
@@ -138,6 +146,9 @@ int machine_create(const struct vm_config *c, const struct machine_opts *o,
 	m->vm->console.sink = machine_console_sink;
 	m->vm->console.sink_opaque = m;
 	r = vm_devices_create(m->vm, err, errlen);
+	if (r)
+		goto fail;
+	r = machine_add_pci_devices(m, err, errlen);
 	if (r)
 		goto fail;
 	r = machine_load_kernel(m, err, errlen);
