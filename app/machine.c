@@ -151,6 +151,10 @@ int machine_create(const struct vm_config *c, const struct machine_opts *o,
 	r = machine_add_pci_devices(m, err, errlen);
 	if (r)
 		goto fail;
+	/* After every device exists: the MP table lists PCI interrupt routes. */
+	r = vm_write_mptable(m->vm, err, errlen);
+	if (r)
+		goto fail;
 	r = machine_load_kernel(m, err, errlen);
 	if (r)
 		goto fail;

@@ -57,7 +57,7 @@ int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "registering devices: %s", strerror(-r));
 		return r;
 	}
-	return vm_write_mptable(vm, err, errlen);
+	return 0;
 }
 
 void vm_devices_destroy(struct vm *vm)
