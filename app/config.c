@@ -365,7 +365,9 @@ int config_load(const char *path, struct vm_config *c, char *err, size_t errlen)
 	}
 	r = ini_parse_stream(parse_reader, &ctx, parse_handler, &ctx);
 	fclose(ctx.fp);
-	if (ctx.err_line)
+	/* inih reports the first bad line but carries on; an earlier syntax
+	 * error explains later complaints, so it wins. */
+	if (ctx.err_line && !(r > 0 && r < ctx.err_line))
 		return -EINVAL;
 	if (r > 0) {
 		snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",

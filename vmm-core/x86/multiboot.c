@@ -95,10 +95,13 @@ static int place(struct guest_mem *m, uint64_t gpa, const uint8_t *src, uint64_t
 	}
 	if (memsz == 0)
 		return 0;
-	if (gpa < LAYOUT_HIGH_RAM_START && gpa + memsz > LAYOUT_BOOT_INFO) {
-		snprintf(err, errlen, "segment 0x%llx-0x%llx overlaps the area below 1 MiB "
-			 "that vmdeck uses for boot information",
-			 (unsigned long long)gpa, (unsigned long long)(gpa + memsz));
+	/* Areas vmdeck fills itself: the boot information and the MP table. */
+	if ((gpa < LAYOUT_BOOT_INFO_END && gpa + memsz > LAYOUT_BOOT_INFO) ||
+	    (gpa < LAYOUT_MPTABLE_END && gpa + memsz > LAYOUT_MPTABLE)) {
+		snprintf(err, errlen, "segment 0x%llx-0x%llx overlaps memory vmdeck uses for "
+			 "boot information (0x%llx-0x%llx, 0x%llx-0x%llx)",
+			 (unsigned long long)gpa, (unsigned long long)(gpa + memsz),
+			 LAYOUT_BOOT_INFO, LAYOUT_BOOT_INFO_END, LAYOUT_MPTABLE, LAYOUT_MPTABLE_END);
 		return -EINVAL;
 	}
 	dst = guest_mem_ptr(m, gpa, memsz);
