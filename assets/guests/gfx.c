@@ -382,10 +382,9 @@ static void on_mouse(uint8_t b)
 #define BOX 64
 #define TOP 8
 
-static void draw_static(void)
+static void draw_header(void)
 {
 	char s[100];
-	fill_bg(0, 0, G.w, G.h);
 	draw_text(16, TOP, 60, "vmdeck gfx demo: type, move the mouse, click", rgb(255, 255, 255), rgb(32, 32, 96));
 	snprintf_(s, sizeof(s), "%dx%d framebuffer at 0x%lx, drawn at CPL3", G.w, G.h, (uint64_t)(uintptr_t)G.fb);
 	draw_text(16, TOP + 20, 60, s, rgb(200, 200, 200), rgb(32, 32, 96));
@@ -400,7 +399,7 @@ static void render(void)
 			for (int x = 0; x < G.w; x++)
 				G.bb[y * G.w + x] = bg_pixel(x, y);
 		G.full = true;
-		draw_text(16, TOP, 60, "vmdeck gfx demo: type, move the mouse, click", rgb(255, 255, 255), rgb(32, 32, 96));
+		draw_header();
 		G.line_changed = G.click_changed = true;
 	}
 	if (G.scene == SCENE_BOX || G.scene == SCENE_FULL) {
@@ -441,7 +440,8 @@ static uint64_t gfx_user(uint64_t arg)
 	G.bdx = 4;
 	G.bdy = 3;
 	if (G.fb) {
-		draw_static();
+		fill_bg(0, 0, G.w, G.h);
+		draw_header();
 		present();
 	}
 	for (;;) {

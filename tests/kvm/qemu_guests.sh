@@ -68,3 +68,10 @@ ok "smp -smp 2"
 run smp "$TMP/smp3.out" 3 -smp 2 -append "cpus=3 work=1000 timeout=500"
 expect "$TMP/smp3.out" 'smp: 2 cpus up' 'smp: expected 3 cpus'
 ok "smp reports a missing cpu"
+
+# gfx: sets up a framebuffer (QEMU: Bochs VGA, since QEMU's Multiboot loader
+# ignores the video request), the i8042 and the timer, draws 5 frames, exits 0.
+run gfx "$TMP/gfx.out" 1 -append "frames=5 fps=50"
+expect "$TMP/gfx.out" 'vmdeck gfx guest' 'gfx: framebuffer 1024x768x32 pitch 4096 at 0x[0-9a-f]+ \((multiboot|bochs-vga)\)' \
+  'gfx: ready' 'gfx: 5 frames done'
+ok "gfx frames=5"
