@@ -253,7 +253,11 @@ int qcow2_open(const char *path, const struct disk_open_opts *opts, struct disk_
 			ret = disk_open_chain(q->disk.backing_path, bfmt, &bo, chain, &q->disk.backing,
 					      berr, sizeof(berr));
 			if (ret) {
-				disk_seterr(err, errlen, "%s: backing file: %s", path, berr);
+				/* inner messages name their own file; add the top image once */
+				if (chain->depth == 1)
+					disk_seterr(err, errlen, "%s (in the backing chain of %s)", berr, path);
+				else
+					disk_seterr(err, errlen, "%s", berr);
 				goto fail;
 			}
 		}
