@@ -47,7 +47,8 @@ static const uint16_t ascii_keys[0x7f - 0x20] = {
 	['{' - 0x20] = 0x54, ['|' - 0x20] = 0x5d, ['}' - 0x20] = 0x5b, ['~' - 0x20] = 0x0e,
 };
 
-/* Function/keypad/modifier keysyms 0xff00..0xffff -> key. */
+/* Function/keypad/modifier keysyms 0xfe00..0xffff (ISO_Left_Tab and
+ * ISO_Level3_Shift live in 0xfe..) -> key. */
 static uint16_t function_key(uint32_t keysym)
 {
 	switch (keysym) {
@@ -156,7 +157,7 @@ size_t keymap_keysym_to_set2(uint32_t keysym, bool down, uint8_t *out, size_t ma
 	uint16_t key = 0;
 	if (keysym >= 0x20 && keysym < 0x7f)
 		key = ascii_keys[keysym - 0x20];
-	else if (keysym >= 0xff00 && keysym <= 0xffff)
+	else if (keysym >= 0xfe00 && keysym <= 0xffff)
 		key = function_key(keysym);
 	if (!key)
 		return 0;

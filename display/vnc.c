@@ -20,10 +20,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-/* A client whose unsent output exceeds this is paused (not read from or
- * written to) until it drains; stuck there longer than the stall limit, it
- * is dropped.  1 MiB leaves room for a busy LAN link in flight. */
-#define VNC_PAUSE_OUTQ (1 << 20)
+/* See check_congestion.  A slice of an update is at most VNC_SLICE_BYTES of
+ * raw pixels, whatever encoding the client picked. */
+#define VNC_SLICE_BYTES (128 << 10)
+#define VNC_PAUSE_OUTQ (64 << 10)
 #define VNC_STALL_LIMIT_MS 5000
 /* After a failed password, every attempt fails for this long: at most one
  * guess per this interval, whatever the guesser does. */
@@ -93,6 +93,14 @@ static void apply_format(rfbScreenInfoPtr s)
 	rfbReleaseClientIterator(it);
 }
 
+static void set_slices(struct vnc_server *srv)
+{
+	uint32_t row = srv->fb.width * 4;
+	uint32_t rows = VNC_SLICE_BYTES / row;
+	srv->screen->progressiveSliceHeight = (int)(rows ? rows : 1);
+	srv->slice_bytes = (size_t)srv->screen->progressiveSliceHeight * row;
+}
+
 static void copy_rows(struct vnc_server *srv, uint32_t y0, uint32_t y1)
 {
 	size_t row = (size_t)srv->fb.width * 4;
@@ -123,6 +131,7 @@ static int apply_mode(struct vnc_server *srv, uint32_t w, uint32_t h, uint32_t s
 	 * right after the switch is safe. */
 	rfbNewFramebuffer(srv->screen, (char *)shadow, (int)w, (int)h, 8, 3, 4);
 	apply_format(srv->screen);
+	set_slices(srv);
 	free(old);
 	return 0;
 }
@@ -174,8 +183,14 @@ static void poll_dirty(struct vnc_server *srv)
 		srv->live.dirty_polls++;
 }
 
-/* Back-pressure (see VNC_PAUSE_OUTQ).  A paused client's socket leaves the
- * select set, so one that floods us while not reading cannot spin us. */
+/* Back-pressure.  libvncserver's rfbWriteExact waits for a full socket in
+ * 5-second selects before giving up, and on our single thread that wait
+ * would stall every client.  So a client is paused (onHold: neither read
+ * nor written, its socket out of the select set so it cannot spin us)
+ * before its socket could fill: once it has VNC_PAUSE_OUTQ bytes unsent and
+ * the send buffer could not take another slice-sized update.  Updates are
+ * sent in slices (progressiveSliceHeight), which bounds that size.  Paused
+ * without progress for VNC_STALL_LIMIT_MS, it is dropped. */
 static void check_congestion(struct vnc_server *srv)
 {
 	struct timespec now = now_mono();
@@ -183,10 +198,15 @@ static void check_congestion(struct vnc_server *srv)
 	rfbClientPtr cl;
 	while ((cl = rfbClientIteratorNext(it))) {
 		struct vnc_client *c = cl->clientData;
-		int outq = 0;
-		if (!c || cl->sock < 0 || ioctl(cl->sock, SIOCOUTQ, &outq) < 0)
+		int outq = 0, sndbuf = 0;
+		socklen_t sl = sizeof(sndbuf);
+		if (!c || cl->sock < 0 || ioctl(cl->sock, SIOCOUTQ, &outq) < 0 ||
+		    getsockopt(cl->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0)
 			continue;
-		if (outq > VNC_PAUSE_OUTQ) {
+		/* SO_SNDBUF counts kernel overhead too: about half is payload. */
+		bool full = outq > VNC_PAUSE_OUTQ &&
+			    (int64_t)sndbuf / 2 - outq < (int64_t)srv->slice_bytes * 2;
+		if (full) {
 			if (!c->paused) {
 				c->paused = true;
 				c->stall_since = now;
@@ -442,6 +462,7 @@ int vnc_server_start(const struct vnc_config *cfg, const struct fb_source *fb,
 		s->passwordCheck = on_password;
 	}
 	apply_format(s);
+	set_slices(srv);
 
 	rc = bind_listener(srv, &l, err, errlen);
 	if (rc < 0) {

@@ -44,6 +44,7 @@ struct vnc_server {
 	unsigned poll_ns;
 	unsigned client_timeout_ms;
 	bool full_frame;
+	size_t slice_bytes; /* largest raw update slice */
 	char password[64];
 	bool has_password;
 	char *passwords[2]; /* rfbCheckPasswordByList wants a NULL-terminated list */
