@@ -36,7 +36,8 @@ static int layout_tail(uint8_t *c0, uint64_t cs, uint64_t pos, const uint8_t *ke
 		memcpy(c0 + pos + 8, fmt, flen);
 		pos += 8 + ((flen + 7) & ~7ull);
 	}
-	memcpy(c0 + pos, keep, keeplen);
+	if (keeplen)
+		memcpy(c0 + pos, keep, keeplen);
 	pos += keeplen;
 	pos += 8; /* end marker: type 0, length 0 */
 	if (backing) {
