@@ -4,10 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#if __has_include("imgtool.h")
 #include "imgtool.h"
-#define HAVE_IMGTOOL 1
-#endif
 
 static const char usage[] =
 "usage: vmdeck [--library DIR]            open the dashboard\n"
@@ -47,10 +44,8 @@ int cli_main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "doctor"))
 		return cmd_doctor(argc - 1, argv + 1);
-#ifdef HAVE_IMGTOOL
 	if (!strcmp(cmd, "img"))
 		return imgtool_main(argc - 1, argv + 1);
-#endif
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		fputs(usage, stdout);
 		return 0;
