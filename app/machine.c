@@ -7,8 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "disk.h"
 #include "machine.h"
+#include "pci.h"
 #include "vcpu.h"
+#include "virtio_blk.h"
+#include "virtio_rng.h"
 #include "vm.h"
 #include "vm_devices.h"
 #include "x86/multiboot.h"
@@ -19,6 +23,7 @@ struct machine {
 	struct vm_config cfg;
 	struct vm *vm;
 	struct machine_opts opts;
+	struct machine_pci *pci; /* machine_add_pci_devices */
 };
 
 /* Reads a whole file, refusing anything larger than max. */
@@ -118,11 +123,73 @@ out:
 	return r;
 }
 
-/* Disks and other PCI devices from [disk.N]: owned by the storage/virtio
- * work (issue 5). */
+/* ---- PCI devices (issue 5): the bus, virtio-rng, a virtio-blk per [disk.N] ---- */
+
+struct machine_pci {
+	struct virtio_rng *rng;
+	struct virtio_blk *blk[CONFIG_MAX_DISKS];
+};
+
+/* After the vCPUs are joined: unmap BARs, then stop the device threads
+ * (which flush and close the disks). */
+static void machine_pci_destroy(struct machine *m)
+{
+	if (m->vm && m->vm->pci) {
+		pci_bus_destroy(m->vm->pci);
+		m->vm->pci = NULL;
+	}
+	if (!m->pci)
+		return;
+	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
+		virtio_blk_destroy(m->pci->blk[i]);
+	virtio_rng_destroy(m->pci->rng);
+	free(m->pci);
+	m->pci = NULL;
+}
+
 static int machine_add_pci_devices(struct machine *m, char *err, size_t errlen)
 {
-	(void)m; (void)err; (void)errlen;
+	struct vm *vm = m->vm;
+	int r;
+
+	m->pci = calloc(1, sizeof(*m->pci));
+	if (!m->pci) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = pci_bus_create(&vm->pio, &vm->mmio, &vm->irq, &vm->pci);
+	if (r) {
+		snprintf(err, errlen, "PCI bus: %s", strerror(-r));
+		return r;
+	}
+	r = virtio_rng_create(vm, "virtio-rng", &m->pci->rng, err, errlen);
+	if (r)
+		return r;
+	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++) {
+		const struct config_disk *cd = &m->cfg.disks[i];
+		struct disk_open_opts o = { .readonly = cd->readonly };
+		struct disk *d;
+		char name[24], serial[24], derr[512];
+
+		if (!cd->present)
+			continue;
+		if (cd->cache[0] && disk_parse_cache_mode(cd->cache, &o.cache)) {
+			snprintf(err, errlen, "[disk.%u] cache: unknown mode '%s'", i, cd->cache);
+			return -EINVAL;
+		}
+		r = disk_open(cd->path, cd->format, &o, &d, derr, sizeof(derr));
+		if (r) {
+			snprintf(err, errlen, "[disk.%u]: %s", i, derr);
+			return r;
+		}
+		snprintf(name, sizeof(name), "virtio-blk%u", i);
+		snprintf(serial, sizeof(serial), "vmdeck-disk%u", i);
+		r = virtio_blk_create(vm, d, name, serial, &m->pci->blk[i], err, errlen);
+		if (r) {
+			disk_close(d);
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -176,6 +243,7 @@ void machine_destroy(struct machine *m)
 		return;
 	if (m->vm) {
 		vm_join(m->vm);
+		machine_pci_destroy(m);
 		vm_devices_destroy(m->vm);
 		vm_destroy(m->vm);
 	}

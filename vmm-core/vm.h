@@ -16,6 +16,7 @@
 
 struct vcpu;
 struct vm_devices;
+struct pci_bus;
 struct kvm_cpuid2;
 
 #define VM_MAX_CPUS 64
@@ -50,6 +51,7 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_CPUS];
 	struct kvm_cpuid2 *cpuid; /* supported CPUID, filtered per vCPU at setup */
 	struct vm_devices *dev;
+	struct pci_bus *pci; /* NULL until machine setup creates it (pci.h) */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pci.h"
 #include "vm.h"
 #include "vm_devices.h"
 #include "x86/layout.h"
@@ -75,13 +76,15 @@ int vm_write_mptable(struct vm *vm, char *err, size_t errlen)
 {
 	size_t len = LAYOUT_MPTABLE_END - LAYOUT_MPTABLE;
 	uint8_t *p = guest_mem_ptr(&vm->mem, LAYOUT_MPTABLE, len);
+	struct mptable_pci_irq pci[MPTABLE_MAX_PCI_IRQS];
+	unsigned npci = vm->pci ? pci_irq_routes(vm->pci, pci, MPTABLE_MAX_PCI_IRQS) : 0;
 	int r;
 
 	if (!p) {
 		snprintf(err, errlen, "guest RAM too small for the MP table");
 		return -ENOSPC;
 	}
-	r = mptable_build(p, len, (uint32_t)LAYOUT_MPTABLE, vm->ncpus, NULL, 0);
+	r = mptable_build(p, len, (uint32_t)LAYOUT_MPTABLE, vm->ncpus, pci, npci);
 	if (r < 0) {
 		snprintf(err, errlen, "MP table for %u vCPUs does not fit in the BIOS area", vm->ncpus);
 		return r;

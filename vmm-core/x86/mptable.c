@@ -16,12 +16,16 @@ static uint8_t checksum(const uint8_t *p, size_t n)
 static void w16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
 static void w32(uint8_t *p, uint32_t v) { w16(p, v); w16(p + 2, v >> 16); }
 
+/* 4.3.4 flags: polarity in bits 0-1 (3 = active low), trigger mode in
+ * bits 2-3 (3 = level); 0 = conforms to the bus's polarity and trigger. */
+#define MP_IRQ_FLAGS_BUS        0x0
+#define MP_IRQ_FLAGS_LEVEL_LOW  0xf
+
 static uint8_t *irq_entry(uint8_t *e, uint8_t type, uint8_t itype, uint8_t bus,
-			  uint8_t bus_irq, uint8_t dst, uint8_t intin)
+			  uint8_t bus_irq, uint8_t dst, uint8_t intin, uint16_t flags)
 {
-	/* 4.3.4 / 4.3.5: I/O and local interrupt assignment entries (8 bytes);
-	 * flags 0 = conforms to the bus's polarity and trigger mode. */
-	e[0] = type; e[1] = itype; w16(e + 2, 0);
+	/* 4.3.4 / 4.3.5: I/O and local interrupt assignment entries (8 bytes). */
+	e[0] = type; e[1] = itype; w16(e + 2, flags);
 	e[4] = bus; e[5] = bus_irq; e[6] = dst; e[7] = intin;
 	return e + 8;
 }
@@ -78,18 +82,18 @@ int mptable_build(uint8_t *buf, size_t len, uint32_t gpa, unsigned ncpus,
 		if (irq == 2)
 			continue;
 		e = irq_entry(e, 3, 0, bus_isa, (uint8_t)irq, ioapic_id,
-			      (uint8_t)(irq == 0 ? 2 : irq));
+			      (uint8_t)(irq == 0 ? 2 : irq), MP_IRQ_FLAGS_BUS);
 		count++;
 	}
 	/* PCI INTx: source irq = device << 2 | pin (4.3.4, PCI bus irq format). */
 	for (unsigned i = 0; i < npci; i++) {
 		e = irq_entry(e, 3, 0, bus_pci, (uint8_t)(pci[i].dev << 2 | (pci[i].pin & 3)),
-			      ioapic_id, pci[i].gsi);
+			      ioapic_id, pci[i].gsi, MP_IRQ_FLAGS_LEVEL_LOW);
 		count++;
 	}
 	/* 4.3.5 LINT0 = ExtINT (the PIC), LINT1 = NMI, on all local APICs. */
-	e = irq_entry(e, 4, 3, bus_isa, 0, 0xff, 0);
-	e = irq_entry(e, 4, 1, bus_isa, 0, 0xff, 1);
+	e = irq_entry(e, 4, 3, bus_isa, 0, 0xff, 0, MP_IRQ_FLAGS_BUS);
+	e = irq_entry(e, 4, 1, bus_isa, 0, 0xff, 1, MP_IRQ_FLAGS_BUS);
 	count += 2;
 
 	w16(ct + 4, (uint16_t)(e - ct));
