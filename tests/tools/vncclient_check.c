@@ -194,6 +194,14 @@ static int compare_files(const char *a, const char *b)
 	return rc;
 }
 
+/* libvncclient leaves the framebuffer it malloc'ed to the application. */
+static void cleanup(rfbClient *c)
+{
+	free(c->frameBuffer);
+	c->frameBuffer = NULL;
+	rfbClientCleanup(c);
+}
+
 static bool needs_shift(int ch)
 {
 	return (ch >= 'A' && ch <= 'Z') || (ch && strchr("~!@#$%^&*()_+{}|:\"<>?", ch));
@@ -259,6 +267,7 @@ int main(int argc, char **argv)
 	rfbClientLog = rfbClientErr = quiet_log;
 
 	rfbClient *c = rfbGetClient(8, 3, 4);
+	free(c->serverHost); /* rfbGetClient's strdup("") */
 	c->serverHost = strdup(host);
 	c->serverPort = port;
 	c->GetPassword = get_password;
@@ -280,13 +289,13 @@ int main(int argc, char **argv)
 		if (now_ms() > deadline || pump(c, 50) < 0) {
 			printf("no full frame (%llu of %d pixels)\n", (unsigned long long)st.pixels,
 			       c->width * c->height);
-			rfbClientCleanup(c);
+			cleanup(c);
 			return expect_refused ? 0 : 4;
 		}
 	}
 	if (expect_refused) {
 		printf("not refused\n");
-		rfbClientCleanup(c);
+		cleanup(c);
 		return 5;
 	}
 	printf("size %dx%d\n", c->width, c->height);
@@ -321,6 +330,6 @@ int main(int argc, char **argv)
 	}
 	if (expect && compare_png(c, expect) != 0)
 		rc = 8;
-	rfbClientCleanup(c);
+	cleanup(c);
 	return rc;
 }
