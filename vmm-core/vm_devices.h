@@ -12,6 +12,16 @@ int vm_devices_create(struct vm *vm, char *err, size_t errlen);
 void vm_devices_destroy(struct vm *vm);
 /* Host -> guest serial bytes (bounded; excess is dropped and counted). */
 void vm_serial_input(struct vm *vm, const uint8_t *buf, size_t len);
+/* Keyboard (PS/2 scan code set 2 bytes) and mouse input from the host. */
+int vm_kbd_set2(struct vm *vm, const uint8_t *set2, size_t len);
+int vm_mouse_event(struct vm *vm, int dx, int dy, int dz, unsigned buttons);
+
+struct vm_devices_stats {
+	uint64_t serial_tx, serial_rx, serial_rx_dropped;
+	uint8_t post_code;
+};
+void vm_devices_stats(struct vm *vm, struct vm_devices_stats *out);
+
 /* Writes the MP floating pointer + table at LAYOUT_MPTABLE (BIOS area). */
 int vm_write_mptable(struct vm *vm, char *err, size_t errlen);
 

@@ -318,8 +318,11 @@ int uart8250_init(struct uart8250 *u, struct console *con, const struct irq_sink
 	/* Reset values, datasheet table IV "UART reset configuration": all
 	 * registers 0 except LSR (THRE|TEMT) and the MSR input bits. The
 	 * divisor latch is undefined at reset; 12 = 9600 baud is what PC
-	 * BIOSes leave. */
+	 * BIOSes leave, and they leave the line at 8N1 too: Multiboot kernels
+	 * that write COM1 without programming it rely on that (with LCR 0 the
+	 * word length would be 5 bits and the text would be mangled). */
 	u->dll = 12;
+	u->lcr = UART_LCR_WLEN8;
 	u->thr_ipending = 0;
 	u->msr = UART_MSR_IDLE;
 	return 0;
