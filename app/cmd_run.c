@@ -33,6 +33,11 @@ static const char run_usage[] =
 "  --cpus N               vCPUs (default 1)\n"
 "  --timeout SECONDS      stop the guest after this long (exit status 124)\n"
 "  --stats-json FILE      write per-vCPU and per-VM counters at exit\n"
+"  --screenshot-on-exit FILE.png   save the guest screen when it stops\n"
+"  --vnc auto|off|HOST:PORT        VNC server for the display (default: the\n"
+"                         file's [display] vnc, else auto = first free port\n"
+"                         from 5900 on 127.0.0.1)\n"
+"  --display WxH          give the guest a framebuffer of this size\n"
 "  --library DIR          VM library for NAME (default $XDG_DATA_HOME/vmdeck)\n"
 "\n"
 "Exit status: the value the guest wrote to port 0xF4; 0 when it powered off;\n"
@@ -82,7 +87,7 @@ static int run_find_config(const char *arg, const char *library, char *out, size
 int cmd_run(int argc, char **argv)
 {
 	enum { O_KERNEL = 256, O_CMDLINE, O_MODULE, O_MEM, O_CPUS, O_TIMEOUT, O_STATS,
-	       O_LIBRARY, O_HELP };
+	       O_LIBRARY, O_HELP, O_SHOT, O_VNC, O_DISPLAY };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
@@ -93,11 +98,15 @@ int cmd_run(int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "stats-json", required_argument, NULL, O_STATS },
 		{ "library", required_argument, NULL, O_LIBRARY },
+		{ "screenshot-on-exit", required_argument, NULL, O_SHOT },
+		{ "vnc", required_argument, NULL, O_VNC },
+		{ "display", required_argument, NULL, O_DISPLAY },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 }
 	};
 	struct vm_config cfg, over;
-	const char *stats_path = NULL, *library = NULL;
+	const char *stats_path = NULL, *library = NULL, *shot_path = NULL;
+	unsigned disp_w = 0, disp_h = 0;
 	bool have_kernel = false, have_cmdline = false, have_mem = false, have_cpus = false;
 	double timeout = 0;
 	char err[1024];
@@ -169,6 +178,20 @@ int cmd_run(int argc, char **argv)
 		case O_LIBRARY:
 			library = optarg;
 			break;
+		case O_SHOT:
+			shot_path = optarg;
+			break;
+		case O_VNC:
+			mo.vnc_listen = optarg;
+			break;
+		case O_DISPLAY:
+			if (sscanf(optarg, "%ux%u", &disp_w, &disp_h) != 2 || disp_w < 64 ||
+			    disp_h < 64 || disp_w > 4096 || disp_h > 2048) {
+				fprintf(stderr, "vmdeck run: --display '%s': not WIDTHxHEIGHT "
+					"(64x64 to 4096x2048)\n", optarg);
+				return 1;
+			}
+			break;
 		case O_HELP:
 		case 'h':
 			fputs(run_usage, stdout);
@@ -208,6 +231,11 @@ int cmd_run(int argc, char **argv)
 		cfg.memory = over.memory;
 	if (have_cpus)
 		cfg.cpus = over.cpus;
+	if (disp_w) {
+		cfg.display.enabled = true;
+		cfg.display.width = disp_w;
+		cfg.display.height = disp_h;
+	}
 	for (unsigned i = 0; i < over.nmodules && cfg.nmodules < CONFIG_MAX_MODULES; i++)
 		cfg.modules[cfg.nmodules++] = over.modules[i];
 	if (config_validate(&cfg, err, sizeof(err))) {
@@ -229,6 +257,12 @@ int cmd_run(int argc, char **argv)
 	if (r) {
 		fprintf(stderr, "vmdeck run: %s\n", err);
 		goto out;
+	}
+	if (machine_has_display(m)) {
+		char vnc[256];
+		machine_vnc_describe(m, vnc, sizeof(vnc));
+		fprintf(stderr, "vmdeck: display %ux%u, %s\n", cfg.display.width, cfg.display.height,
+			vnc[0] ? vnc : "VNC off");
 	}
 	r = machine_start(m, err, sizeof(err));
 	if (r) {
@@ -297,6 +331,10 @@ int cmd_run(int argc, char **argv)
 				vm->stop_msg);
 			status = EXIT_GUEST_CRASH;
 			break;
+		}
+		if (shot_path && machine_screenshot(m, shot_path, err, sizeof(err))) {
+			fprintf(stderr, "vmdeck run: screenshot: %s\n", err);
+			status = status ? status : 1;
 		}
 		if (stats_path && machine_write_stats_json(m, stats_path, err, sizeof(err))) {
 			fprintf(stderr, "vmdeck run: %s\n", err);

@@ -9,6 +9,7 @@
 
 #include "disk.h"
 #include "machine.h"
+#include "machine_int.h"
 #include "pci.h"
 #include "vcpu.h"
 #include "virtio_blk.h"
@@ -19,12 +20,6 @@
 
 #define MACHINE_MAX_FILE (512ULL << 20) /* kernels and modules */
 
-struct machine {
-	struct vm_config cfg;
-	struct vm *vm;
-	struct machine_opts opts;
-	struct machine_pci *pci; /* machine_add_pci_devices */
-};
 
 /* Reads a whole file, refusing anything larger than max. */
 static int read_file(const char *path, uint64_t max, uint8_t **out, size_t *len,
@@ -87,6 +82,7 @@ static int machine_load_kernel(struct machine *m, char *err, size_t errlen)
 	struct multiboot_params p = { .cmdline = m->cfg.cmdline, .mods = mods,
 				      .nmods = m->cfg.nmodules };
 	struct multiboot_result res;
+	struct multiboot_fb fb;
 	uint8_t *kernel = NULL;
 	size_t klen = 0;
 	int r;
@@ -105,6 +101,8 @@ static int machine_load_kernel(struct machine *m, char *err, size_t errlen)
 	}
 	p.kernel = kernel;
 	p.kernel_len = klen;
+	if (machine_display_fb(m, &fb))
+		p.fb = &fb;
 	r = multiboot_load(&m->vm->mem, &p, &res, err, errlen);
 	if (r) {
 		/* Prefix the file name: "FILE: what is wrong". */
@@ -218,6 +216,9 @@ int machine_create(const struct vm_config *c, const struct machine_opts *o,
 	r = machine_add_pci_devices(m, err, errlen);
 	if (r)
 		goto fail;
+	r = machine_display_create(m, err, errlen);
+	if (r)
+		goto fail;
 	/* After every device exists: the MP table lists PCI interrupt routes. */
 	r = vm_write_mptable(m->vm, err, errlen);
 	if (r)
@@ -243,6 +244,7 @@ void machine_destroy(struct machine *m)
 		return;
 	if (m->vm) {
 		vm_join(m->vm);
+		machine_display_destroy(m);
 		machine_pci_destroy(m);
 		vm_devices_destroy(m->vm);
 		vm_destroy(m->vm);

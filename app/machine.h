@@ -16,6 +16,10 @@ struct machine_opts {
 	/* Where guest console bytes go (stdout for `vmdeck run`); may be NULL. */
 	void (*console_sink)(void *opaque, const unsigned char *buf, size_t len);
 	void *console_opaque;
+	/* Framebuffer backing file (the runtime dir's "framebuffer"); NULL: memfd. */
+	const char *fb_path;
+	/* Overrides [display] vnc (e.g. `vmdeck run --vnc`); NULL: the config's. */
+	const char *vnc_listen;
 };
 
 int machine_create(const struct vm_config *c, const struct machine_opts *o,
@@ -25,6 +29,12 @@ void machine_destroy(struct machine *m);
 struct vm *machine_vm(struct machine *m);
 /* Bytes from the user to the guest's serial port. */
 void machine_serial_input(struct machine *m, const unsigned char *buf, size_t len);
+bool machine_has_display(struct machine *m);
+/* "vnc://127.0.0.1:5900 (password ...)" or "" without VNC. */
+void machine_vnc_describe(struct machine *m, char *buf, size_t len);
+int machine_vnc_stats(struct machine *m, unsigned *clients, uint64_t *bytes);
+/* PNG of exactly the framebuffer pixels; -ENODEV without a display. */
+int machine_screenshot(struct machine *m, const char *path, char *err, size_t errlen);
 /* Writes counters as JSON (see app/stats_json.c). */
 int machine_write_stats_json(struct machine *m, const char *path, char *err, size_t errlen);
 
