@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_vm.h"
 #include "imgtool.h"
 
 static const char usage[] =
@@ -12,6 +13,12 @@ static const char usage[] =
 "\n"
 "commands:\n"
 "  run FILE.ini|NAME|--kernel PATH   run one VM in the foreground (serial on stdio)\n"
+"  create NAME --template T [...]   define a VM in the library\n"
+"  start|stop|pause|resume|kill NAME   control a VM running as its own process\n"
+"  ls [--json]                      list VMs and their state\n"
+"  console NAME                     attach to a VM's serial console (Ctrl-] detaches)\n"
+"  stats NAME [--json] [--watch]    per-vCPU exit statistics\n"
+"  rm NAME                          delete a stopped VM\n"
 "  img create|info|check|convert|commit|rebase|bench   disk image tool\n"
 "  doctor                           check that this machine can run VMs\n"
 "  help                             this text\n"
@@ -44,6 +51,11 @@ int cli_main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "doctor"))
 		return cmd_doctor(argc - 1, argv + 1);
+	{
+		int r = cmd_vm(cmd, argc - 1, argv + 1);
+		if (r >= 0)
+			return r;
+	}
 	if (!strcmp(cmd, "img"))
 		return imgtool_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -230,6 +230,8 @@ static int handle_vm(struct parse_ctx *ctx, const char *section, const char *nam
 	} else if (!strcmp(name, "kernel")) {
 		if (config_resolve_path(ctx->dir, value, c->kernel, sizeof(c->kernel)))
 			FAIL("path too long");
+		snprintf(c->kernel_spec, sizeof(c->kernel_spec), "%s",
+			 strncmp(value, "@guests/", 8) ? "" : value);
 	} else if (!strcmp(name, "cmdline")) {
 		size_t have = strlen(c->cmdline);
 		bool append = ctx->continuation && !strcmp(ctx->last_key, "cmdline");
@@ -449,7 +451,8 @@ int config_save(const struct vm_config *c, const char *path, char *err, size_t e
 		return r;
 	}
 	fprintf(f, "[vm]\nname = %s\ncpus = %u\nmemory = %lluM\nkernel = %s\n",
-		c->name, c->cpus, (unsigned long long)(c->memory >> 20), c->kernel);
+		c->name, c->cpus, (unsigned long long)(c->memory >> 20),
+		c->kernel_spec[0] ? c->kernel_spec : c->kernel);
 	if (c->cmdline[0])
 		fprintf(f, "cmdline = %s\n", c->cmdline);
 	for (unsigned i = 0; i < c->nmodules; i++)

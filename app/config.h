@@ -39,6 +39,10 @@ struct vm_config {
 	unsigned cpus;
 	uint64_t memory;
 	char kernel[PATH_MAX];
+	/* The kernel as written in the file when it was "@guests/...", kept so
+	 * config_save writes it back that way (library entries survive a
+	 * rebuild in another directory); "" otherwise. */
+	char kernel_spec[PATH_MAX];
 	char cmdline[CONFIG_CMDLINE_MAX];
 	struct config_module modules[CONFIG_MAX_MODULES];
 	unsigned nmodules;
