@@ -60,7 +60,7 @@ void panel_vcpu_draw(struct ui *ui, const struct ui_rect *r)
 	for (int c = 0; c < C_N; c++) {
 		if (!show[c])
 			continue;
-		const char *h = c < C_R0 ? hdr[c] : c == C_SPARK ? "EXITS/s HISTORY" : reason_hdr[c - C_R0];
+		const char *h = c < C_R0 ? hdr[c] : c == C_SPARK ? "ACTIVITY" : reason_hdr[c - C_R0];
 		bool left = c == C_MODE || c == C_RIP || c == C_SPARK;
 		crt_textf(t, r->y, x, r->x + r->w - x, CRT_HEADER, left ? "%-*s" : "%*s", width[c], h);
 		x += width[c] + 1;

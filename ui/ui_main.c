@@ -99,6 +99,7 @@ int ui_main(const char *library_dir)
 	model_sample(&ui->model);
 	if (!ui->model.nvm && !ui->model.list_err[0]) {
 		ui_create_demos(ui);
+		ui->model.sampled_once = false; /* the demos are not news */
 		model_sample(&ui->model);
 	}
 	evlog_add(&ui->model.log, EVLOG_INFO, "dashboard started: %zu VMs in %s", ui->model.nvm,

@@ -45,7 +45,7 @@ ok "wizard created ctr1 with 2 vCPUs"
 # --- start it (it is selected after creation) ---
 keys F2
 wait_for '^ *ctr1 +running' 15
-wait_for 'EXITS/s HISTORY' 10
+wait_for 'CPU +TID +HOST%' 10
 wait_for 'started' 5
 s1=$(screen)
 echo "$s1" | grep -Eq '^ +0 +[0-9]+ ' || { dump; fail "no row for vCPU 0"; }
@@ -90,7 +90,7 @@ screen | grep -q 'ctr1' || { dump; fail "list lost after resize"; }
 tm resize-window -t ui -x 50 -y 12
 wait_for 'Terminal too small' 3
 tm resize-window -t ui -x 120 -y 40
-wait_for 'EXITS/s HISTORY' 3
+wait_for 'CPU +TID +HOST%' 3
 screen | tail -1 | grep -q 'F1Help' || { dump; fail "footer not on the last row after growing"; }
 ok "layout follows resizes (90x30, 50x12, 120x40)"
 
