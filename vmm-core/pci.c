@@ -379,6 +379,23 @@ int pci_add_device(struct pci_bus *bus, struct pci_dev *d)
 	return 0;
 }
 
+void pci_remove_device(struct pci_bus *bus, struct pci_dev *d)
+{
+	pthread_mutex_lock(&bus->lock);
+	if (d->slot && d->slot < PCI_MAX_DEVICES && bus->slots[d->slot] == d) {
+		for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+			if (d->bar[i].mapped_at) {
+				bus_unregister(bus->mmio, d->bar[i].mapped_at);
+				d->bar[i].mapped_at = 0;
+			}
+		bus->slots[d->slot] = NULL;
+		bus->ndev--;
+	}
+	pthread_mutex_unlock(&bus->lock);
+	pci_set_irq(d, false);
+	d->bus = NULL;
+}
+
 void pci_set_irq(struct pci_dev *d, bool level)
 {
 	struct pci_bus *bus = d->bus;

@@ -76,6 +76,8 @@ int pci_dev_add_cap(struct pci_dev *d, const void *body, size_t len);
 /* Gives d a slot, an INTx GSI and BAR addresses. -ENOSPC when the bus or
  * the BAR window is full. */
 int pci_add_device(struct pci_bus *bus, struct pci_dev *d);
+/* Takes d off the bus (unmapping its BARs); for error paths. */
+void pci_remove_device(struct pci_bus *bus, struct pci_dev *d);
 /* Level of d's INTx line (asserted = 1). Thread-safe. */
 void pci_set_irq(struct pci_dev *d, bool level);
 /* INTx routes for the MP table; returns how many (at most max). */

@@ -696,6 +696,7 @@ int virtio_pci_create(struct vm *vm, const struct virtio_pci_params *p,
 	r = pthread_create(&vp->thread, NULL, vp_thread, vp);
 	if (r) {
 		r = -r;
+		pci_remove_device(vm->pci, &vp->pci);
 		goto fail_r;
 	}
 	vp->thread_started = true;
