@@ -82,8 +82,21 @@ static int cmd_status(struct vmproc *p, json_object *reply)
 			       json_object_new_int64((int64_t)(vm_now_ns() - vm->start_ns)));
 	json_object_object_add(reply, "cpus", json_object_new_int((int)vm->ncpus));
 	json_object_object_add(reply, "memory", json_object_new_int64((int64_t)vm->mem.size));
-	/* The display work publishes its address here once VNC runs. */
-	json_object_object_add(reply, "vnc", json_object_new_string(""));
+	{
+		/* machine_vnc_describe: "ADDR (password PW)" / "ADDR (no password)". */
+		char desc[256], addr[128] = "", pw[128] = "";
+		const char *k;
+		machine_vnc_describe(p->m, desc, sizeof(desc));
+		if (desc[0] && strcmp(desc, "vnc off")) {
+			snprintf(addr, sizeof(addr), "%.*s", (int)strcspn(desc, " "), desc);
+			if ((k = strstr(desc, "(password ")))
+				snprintf(pw, sizeof(pw), "%.*s", (int)strcspn(k + 10, ")"), k + 10);
+		}
+		json_object_object_add(reply, "display",
+				       json_object_new_boolean(machine_has_display(p->m)));
+		json_object_object_add(reply, "vnc", json_object_new_string(addr));
+		json_object_object_add(reply, "vnc_password", json_object_new_string(pw));
+	}
 	return 0;
 }
 
@@ -103,6 +116,8 @@ static int vmproc_command(void *opaque, const char *cmd, json_object *req, json_
 			return -ENOMEM;
 		}
 		proc_stats_sample(p->m, vm_state(p), s);
+		if (machine_vnc_stats(p->m, &s->vnc_clients, &s->vnc_bytes))
+			s->vnc_clients = 0, s->vnc_bytes = 0;
 		body = proc_stats_json(p->m, s);
 		free(s);
 		/* The stats are the reply's fields, next to id and ok. */
@@ -145,8 +160,17 @@ static int vmproc_command(void *opaque, const char *cmd, json_object *req, json_
 			snprintf(err, errlen, "screenshot: missing \"path\" (a string)");
 			return -EINVAL;
 		}
-		snprintf(err, errlen, "screenshot: no display");
-		return -ENODEV;
+		{
+			char serr[512];
+			int r = machine_screenshot(p->m, json_object_get_string(path), serr,
+						   sizeof(serr));
+			if (r) {
+				snprintf(err, errlen, "screenshot: %s",
+					 r == -ENODEV ? "no display" : serr);
+				return r;
+			}
+		}
+		return 0;
 	}
 	if (!strcmp(cmd, "sendkey")) {
 		snprintf(err, errlen, "sendkey: no display/keyboard input on this VM");
@@ -342,7 +366,7 @@ int vmproc_main(int argc, char **argv)
 {
 	struct vmproc p = { .ready_fd = -1, .lock_fd = -1 };
 	struct machine_opts mo = { .console_sink = consrv_sink, .console_opaque = &p.con };
-	char err[1024] = "", path[PATH_MAX], note[256];
+	char err[1024] = "", path[PATH_MAX], fbpath[PATH_MAX], note[256];
 	int status = 1, sfd = -1, r;
 	bool servers = false;
 	sigset_t sigs;
@@ -387,6 +411,8 @@ int vmproc_main(int argc, char **argv)
 		goto out;
 	}
 	servers = true;
+	vmproc_path(&p.lib, p.name, "framebuffer", fbpath, sizeof(fbpath));
+	mo.fb_path = fbpath; /* the dashboard's preview maps it (vmctl_fb_map) */
 	if (machine_create(p.cfg, &mo, &p.m, err, sizeof(err)) ||
 	    machine_start(p.m, err, sizeof(err)))
 		goto out;

@@ -416,7 +416,6 @@ int vmlib_create(struct vmlib *lib, const struct vmlib_create_req *req, char *er
 	if (r)
 		goto out;
 	snprintf(cfg->name, sizeof(cfg->name), "%s", req->name);
-	cfg->path[0] = 0;
 	if (req->cpus) {
 		if (req->cpus > VMCTL_MAX_VCPUS) {
 			snprintf(err, errlen, "cpus: %u is out of range (1 to %d)", req->cpus,
