@@ -13,6 +13,14 @@ st=0; "$VMDECK" run --kernel "$GUESTS/hello.elf" --cmdline "exit=7" --timeout 30
 expect_eq "$st" 7 "hello exit=7 status"
 ok "hello"
 
+# stdin goes to the guest's serial port (8250 RX): hello echo=1 answers lines.
+(sleep 0.3; printf 'first line\r\nsecond\n'; sleep 0.3; printf 'quit\n') | \
+  "$VMDECK" run --kernel "$GUESTS/hello.elf" --cmdline "echo=1" --timeout 30 >"$TMP/echo.out" 2>&1 \
+  || fail "hello echo=1: $(cat "$TMP/echo.out")"
+expect_grep "^echo: first line" "$TMP/echo.out" "serial input line 1"
+expect_grep "^echo: second" "$TMP/echo.out" "serial input line 2"
+ok "serial input"
+
 # The same through its VM definition file.
 "$VMDECK" run "$VMDECK_SOURCE_DIR/configs/hello.ini" --timeout 30 >"$TMP/hini.out" 2>&1 \
   || fail "configs/hello.ini: $(cat "$TMP/hini.out")"
