@@ -168,7 +168,14 @@ int vmlib_start(struct vmlib *lib, const char *name, char *err, size_t errlen)
 	if (r)
 		return r;
 	r = wait_status(lib, name, err, errlen);
-	if (r)
-		snprintf(err, errlen, "%s: started, but its control socket does not answer", name);
+	if (r) {
+		char note[256];
+		vmproc_read_last_exit(lib, name, note, sizeof(note));
+		if (note[0] && vmproc_check(lib, name, &pid) == VMPROC_NONE)
+			snprintf(err, errlen, "%s started and has already ended: %s", name, note);
+		else
+			snprintf(err, errlen, "%s: started, but its control socket does not answer",
+				 name);
+	}
 	return r;
 }
