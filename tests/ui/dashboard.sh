@@ -16,6 +16,18 @@ ok "dashboard lists the demo VMs"
 wait_for 'created the demo VMs' 2
 ok "event log says the demos were created"
 
+# Mouse: a click (xterm X10 report, as tmux forwards it) on the hello row
+# (list header on row 1; exits, gfx, hello, smp below) selects it.
+click() { # X Y (0-based)
+	local xy
+	xy=$(printf "\\$(printf %03o $((33 + $1)))\\$(printf %03o $((33 + $2)))")
+	keys -l $'\e[M '"$xy"
+	keys -l $'\e[M#'"$xy"
+}
+click 5 4
+wait_for '^ hello: stopped' 3
+ok "mouse click selects a VM"
+
 # --- the create wizard: template counter, 2 vCPUs, its cmdline ---
 keys n
 wait_for 'New VM' 5
