@@ -19,6 +19,8 @@ static const char usage[] =
 "  console NAME                     attach to a VM's serial console (Ctrl-] detaches)\n"
 "  stats NAME [--json] [--watch]    per-vCPU exit statistics\n"
 "  rm NAME                          delete a stopped VM\n"
+"  screenshot NAME FILE.png         save a running VM's screen\n"
+"  sendkey NAME KEYS                press keys on its keyboard (e.g. ctrl-alt-delete)\n"
 "  img create|info|check|convert|commit|rebase|bench   disk image tool\n"
 "  doctor                           check that this machine can run VMs\n"
 "  help                             this text\n"
@@ -58,6 +60,10 @@ int cli_main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "img"))
 		return imgtool_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "screenshot"))
+		return cmd_screenshot(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sendkey"))
+		return cmd_sendkey(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		fputs(usage, stdout);
 		return 0;

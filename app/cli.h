@@ -11,5 +11,7 @@ const char *cli_library_dir(const char *dir, char *out, size_t len);
 
 int cmd_run(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_screenshot(int argc, char **argv);
+int cmd_sendkey(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fbdev.h"
+#include "keyname.h"
 #include "machine.h"
 #include "machine_int.h"
 #include "png_writer.h"
@@ -138,4 +139,20 @@ int machine_screenshot(struct machine *m, const char *path, char *err, size_t er
 	/* Exactly the framebuffer pixels, as the guest left them. */
 	return png_write_xrgb(path, d->fb->pixels, d->fb->width, d->fb->height, d->fb->stride,
 			      err, errlen);
+}
+
+int machine_sendkey(struct machine *m, const char *keys, char *err, size_t errlen)
+{
+	uint8_t set2[KEYNAME_MAX_KEYS * 2 * 8];
+	int n = keyname_combo_set2(keys, set2, sizeof(set2));
+
+	if (n < 0) {
+		snprintf(err, errlen, "'%.64s' is not a key combination (e.g. a, ret, "
+			 "ctrl-alt-delete, shift-f1)", keys);
+		return n;
+	}
+	n = vm_kbd_set2(m->vm, set2, (size_t)n);
+	if (n < 0)
+		snprintf(err, errlen, "keyboard queue full (the guest is not reading it)");
+	return n < 0 ? n : 0;
 }

@@ -173,8 +173,18 @@ static int vmproc_command(void *opaque, const char *cmd, json_object *req, json_
 		return 0;
 	}
 	if (!strcmp(cmd, "sendkey")) {
-		snprintf(err, errlen, "sendkey: no display/keyboard input on this VM");
-		return -ENODEV;
+		json_object *keys;
+		char kerr[256];
+		if (!json_object_object_get_ex(req, "keys", &keys) ||
+		    !json_object_is_type(keys, json_type_string)) {
+			snprintf(err, errlen, "sendkey: missing \"keys\" (a string like \"ctrl-alt-delete\")");
+			return -EINVAL;
+		}
+		if (machine_sendkey(p->m, json_object_get_string(keys), kerr, sizeof(kerr))) {
+			snprintf(err, errlen, "sendkey: %s", kerr);
+			return -EINVAL;
+		}
+		return 0;
 	}
 	snprintf(err, errlen, "unknown command '%.64s' (known: status, stats, pause, resume, "
 		 "powerdown, kill, screenshot, sendkey)", cmd);
