@@ -1,6 +1,5 @@
 /* keysym -> set 2 tables and the 8042 set 2 -> set 1 translation. */
 #include "keymap.h"
-#include "scancode.h"
 
 #include <criterion/criterion.h>
 #include <rfb/keysym.h>
@@ -134,65 +133,5 @@ Test(display_keymap, unknown_and_bounds)
 		cr_assert_leq(n, 8);
 		if (n && ks != XK_Pause)
 			cr_assert(memchr(a, 0xf0, n), "keysym 0x%x release has F0", ks);
-	}
-}
-
-/* Applies the 8042 translation to a set 2 sequence (F0 -> bit 7). */
-static size_t to_set1(const uint8_t *in, size_t n, uint8_t *out)
-{
-	size_t o = 0;
-	bool brk = false;
-	for (size_t i = 0; i < n; i++) {
-		if (in[i] == 0xf0) {
-			brk = true;
-			continue;
-		}
-		out[o++] = (uint8_t)(keymap_set2_to_set1_code(in[i]) | (brk ? 0x80 : 0));
-		brk = false;
-	}
-	return o;
-}
-
-Test(display_keymap, set2_to_set1_translation)
-{
-	/* Known set 1 codes (IBM PC/XT, as Linux atkbd sees them translated). */
-	static const struct { uint32_t ks; uint8_t s1; } t[] = {
-		{ XK_Escape, 0x01 }, { '1', 0x02 }, { '0', 0x0b }, { '-', 0x0c }, { '=', 0x0d },
-		{ XK_BackSpace, 0x0e }, { XK_Tab, 0x0f }, { 'q', 0x10 }, { 'p', 0x19 },
-		{ XK_Return, 0x1c }, { XK_Control_L, 0x1d }, { 'a', 0x1e }, { 'l', 0x26 },
-		{ '`', 0x29 }, { XK_Shift_L, 0x2a }, { '\\', 0x2b }, { 'z', 0x2c }, { 'm', 0x32 },
-		{ '/', 0x35 }, { XK_Shift_R, 0x36 }, { XK_KP_Multiply, 0x37 }, { XK_Alt_L, 0x38 },
-		{ ' ', 0x39 }, { XK_Caps_Lock, 0x3a }, { XK_F1, 0x3b }, { XK_F7, 0x41 },
-		{ XK_F10, 0x44 }, { XK_Num_Lock, 0x45 }, { XK_Scroll_Lock, 0x46 }, { XK_KP_7, 0x47 },
-		{ XK_KP_Subtract, 0x4a }, { XK_KP_Add, 0x4e }, { XK_KP_0, 0x52 },
-		{ XK_KP_Decimal, 0x53 }, { XK_F11, 0x57 }, { XK_F12, 0x58 },
-	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		uint8_t s2[8], s1[8];
-		size_t n = to_set1(s2, k(t[i].ks, true, s2), s1);
-		cr_assert_eq(n, 1, "keysym 0x%x", t[i].ks);
-		cr_assert_eq(s1[0], t[i].s1, "keysym 0x%x: set1 %02x want %02x", t[i].ks, s1[0], t[i].s1);
-		n = to_set1(s2, k(t[i].ks, false, s2), s1);
-		cr_assert_eq(n, 1);
-		cr_assert_eq(s1[0], t[i].s1 | 0x80, "break code");
-	}
-	/* Extended: Up = E0 48 / E0 C8 in set 1. */
-	uint8_t s2[8], s1[8];
-	size_t n = to_set1(s2, k(XK_Up, false, s2), s1);
-	cr_assert_eq(n, 2);
-	cr_assert_eq(s1[0], 0xe0);
-	cr_assert_eq(s1[1], 0xc8);
-	n = to_set1(s2, k(XK_Control_R, true, s2), s1);
-	cr_assert_eq(s1[1], 0x1d);
-	cr_assert_eq(keymap_set2_to_set1_code(0xe0), 0xe0);
-	cr_assert_eq(keymap_set2_to_set1_code(0xe1), 0xe1);
-	cr_assert_eq(keymap_set2_to_set1_code(0xfa), 0xfa, "ACK passes through");
-	cr_assert_eq(keymap_set2_to_set1_code(0x83), 0x41);
-	/* No two make codes from the keymap collide after translation. */
-	bool seen[256] = { 0 };
-	for (uint32_t ks = 'a'; ks <= 'z'; ks++) {
-		n = to_set1(s2, k(ks, true, s2), s1);
-		cr_assert_not(seen[s1[0]]);
-		seen[s1[0]] = true;
 	}
 }
