@@ -1,10 +1,12 @@
 /* Guest RAM; see memory.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -75,6 +77,48 @@ int guest_mem_create(struct guest_mem *m, uint64_t size, char *err, size_t errle
 	madvise(m->hva, size, MADV_DONTDUMP);
 	madvise(m->hva, size, MADV_DONTFORK);
 	m->size = size;
+	m->nregions = guest_mem_layout(size, m->regions);
+	return 0;
+}
+
+int guest_mem_create_from_file(struct guest_mem *m, const char *path, uint64_t size,
+			       char *err, size_t errlen)
+{
+	struct stat st;
+	int e;
+
+	memset(m, 0, sizeof(*m));
+	m->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->memfd < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(m->memfd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size ||
+	    size < LAYOUT_MIN_MEM || size > LAYOUT_MAX_MEM || size % 4096) {
+		snprintf(err, errlen, "%s: %lld bytes, but the VM has %llu bytes of RAM "
+			 "(memory file shorter or longer than the config says)", path,
+			 (long long)st.st_size, (unsigned long long)size);
+		close(m->memfd);
+		m->memfd = -1;
+		return -EINVAL;
+	}
+	/* MAP_PRIVATE: pages come from the file on first touch and guest
+	 * writes go to private copies; the snapshot stays as it was. */
+	m->hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
+		      m->memfd, 0);
+	if (m->hva == MAP_FAILED) {
+		e = errno;
+		snprintf(err, errlen, "mapping %s: %s", path, strerror(e));
+		close(m->memfd);
+		m->memfd = -1;
+		m->hva = NULL;
+		return -e;
+	}
+	madvise(m->hva, size, MADV_DONTDUMP);
+	madvise(m->hva, size, MADV_DONTFORK);
+	m->size = size;
+	m->file_backed = true;
 	m->nregions = guest_mem_layout(size, m->regions);
 	return 0;
 }

@@ -23,12 +23,20 @@ struct guest_mem {
 	uint64_t size;     /* bytes of RAM */
 	struct guest_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned nregions;
+	/* Restored from a snapshot: memfd is the snapshot's memory.bin (read
+	 * only) and hva maps it MAP_PRIVATE, so guest writes stay private. */
+	bool file_backed;
 };
 
 /* Splits size bytes of RAM into regions below the PCI hole and above 4 GiB.
  * Pure; used by guest_mem_create and by tests. */
 unsigned guest_mem_layout(uint64_t size, struct guest_region *out);
 int guest_mem_create(struct guest_mem *m, uint64_t size, char *err, size_t errlen);
+/* Guest RAM from a snapshot's memory file, mapped MAP_PRIVATE: pages are
+ * read from the file on first touch, so this takes the same time for any
+ * size. The file must be exactly size bytes. */
+int guest_mem_create_from_file(struct guest_mem *m, const char *path, uint64_t size,
+			       char *err, size_t errlen);
 /* Registers the regions with KVM_SET_USER_MEMORY_REGION starting at slot first_slot. */
 int guest_mem_register(struct guest_mem *m, int vm_fd, uint32_t first_slot);
 void guest_mem_destroy(struct guest_mem *m);

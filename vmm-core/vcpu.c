@@ -334,6 +334,25 @@ static bool vcpu_serve_requests(struct vcpu *v)
 	return true;
 }
 
+/* Before acknowledging a pause: re-enter KVM_RUN with immediate_exit set so
+ * KVM finishes the I/O or MMIO access of the last exit (an IN's value lands
+ * in RAX) without running guest code; only then are the registers a
+ * consistent state to save (api.rst 5, "kvm_run": "userspace should ensure
+ * that the operation is completed before performing a live migration").
+ * A string I/O instruction may exit again for its next chunk: handle it and
+ * repeat. Returns false if the vCPU must stop. */
+static bool vcpu_complete_io(struct vcpu *v)
+{
+	for (;;) {
+		v->run->immediate_exit = 1;
+		if (ioctl(v->fd, KVM_RUN, 0) < 0)
+			return true; /* EINTR: done; other errors show on the next KVM_RUN */
+		stat_inc(&v->stats.exits, 1);
+		if (!vcpu_handle_exit(v))
+			return false;
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -353,6 +372,13 @@ static void *vcpu_thread(void *arg)
 		int r;
 
 		pthread_mutex_lock(&v->lock);
+		if ((v->requests & VCPU_REQ_PAUSE) && !(v->requests & VCPU_REQ_EXIT) &&
+		    v->state == VCPU_RUNNING) {
+			pthread_mutex_unlock(&v->lock);
+			if (!vcpu_complete_io(v))
+				break;
+			pthread_mutex_lock(&v->lock);
+		}
 		if (v->requests || v->state != VCPU_RUNNING) {
 			if (!vcpu_serve_requests(v)) {
 				pthread_mutex_unlock(&v->lock);

@@ -124,7 +124,8 @@ int vm_create(const struct vm_params *p, struct vm **out, char *err, size_t errl
 		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
 		goto fail;
 	}
-	r = guest_mem_create(&vm->mem, p->mem_size, err, errlen);
+	r = p->mem_file ? guest_mem_create_from_file(&vm->mem, p->mem_file, p->mem_size, err, errlen)
+			: guest_mem_create(&vm->mem, p->mem_size, err, errlen);
 	if (r)
 		goto fail;
 	r = guest_mem_register(&vm->mem, vm->fd, 0);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dev/debugport.h"
+#include "dev/dev_state.h"
 #include "dev/i8042.h"
 #include "dev/legacy.h"
 #include "dev/rtc.h"
@@ -186,6 +187,64 @@ int vm_write_mptable(struct vm *vm, char *err, size_t errlen)
 	if (r < 0) {
 		snprintf(err, errlen, "MP table for %u vCPUs does not fit in the BIOS area", vm->ncpus);
 		return r;
+	}
+	return 0;
+}
+
+void vm_devices_save(struct vm *vm, struct snap_writer *w)
+{
+	struct vm_devices *d = vm->dev;
+
+	uart8250_save(&d->uart, w);
+	i8042_save(&d->kbd, w);
+	rtc_save(&d->rtc, w);
+	debugport_save(&d->dbg, w);
+}
+
+int vm_devices_load(struct vm *vm, const struct snap_file *f, int check_only,
+		    char *err, size_t errlen)
+{
+	struct vm_devices *d = vm->dev;
+	const struct {
+		uint32_t id, version;
+		const char *name;
+	} secs[] = {
+		{ SNAP_SEC_UART, UART8250_STATE_VERSION, "COM1" },
+		{ SNAP_SEC_I8042, I8042_STATE_VERSION, "i8042" },
+		{ SNAP_SEC_RTC, RTC_STATE_VERSION, "RTC" },
+		{ SNAP_SEC_DEBUGPORT, DEBUGPORT_STATE_VERSION, "debug ports" },
+	};
+
+	for (unsigned i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+		const struct snap_section *s = snap_find(f, secs[i].id, 0);
+		int r;
+		if (!s) {
+			snprintf(err, errlen, "%s: no %s state", snap_error_name(SNAP_E_MISSING),
+				 secs[i].name);
+			return -EINVAL;
+		}
+		if (s->version != secs[i].version) {
+			snprintf(err, errlen, "%s: %s state version %u, this build reads %u",
+				 snap_error_name(SNAP_E_VERSION), secs[i].name, s->version,
+				 secs[i].version);
+			return -EINVAL;
+		}
+		switch (secs[i].id) {
+		case SNAP_SEC_UART:
+			r = uart8250_load(check_only ? NULL : &d->uart, s->data, s->len, err, errlen);
+			break;
+		case SNAP_SEC_I8042:
+			r = i8042_load(check_only ? NULL : &d->kbd, s->data, s->len, err, errlen);
+			break;
+		case SNAP_SEC_RTC:
+			r = rtc_load(check_only ? NULL : &d->rtc, s->data, s->len, err, errlen);
+			break;
+		default:
+			r = debugport_load(check_only ? NULL : &d->dbg, s->data, s->len, err, errlen);
+			break;
+		}
+		if (r)
+			return r;
 	}
 	return 0;
 }

@@ -22,6 +22,17 @@ struct vm_devices_stats {
 };
 void vm_devices_stats(struct vm *vm, struct vm_devices_stats *out);
 
+/* Snapshot sections of COM1, i8042, RTC and the debug ports (dev/dev_state.h). */
+struct snap_writer;
+struct snap_file;
+void vm_devices_save(struct vm *vm, struct snap_writer *w);
+/* Every section must be present with the version this build writes; with
+ * check_only nothing is changed (whole-snapshot validation first). */
+int vm_devices_load(struct vm *vm, const struct snap_file *f, int check_only,
+		    char *err, size_t errlen);
+#define VM_DEVICES_KNOWN \
+	{ SNAP_SEC_UART, 1 }, { SNAP_SEC_I8042, 1 }, { SNAP_SEC_RTC, 1 }, { SNAP_SEC_DEBUGPORT, 1 }
+
 /* Writes the MP floating pointer + table at LAYOUT_MPTABLE (BIOS area). */
 int vm_write_mptable(struct vm *vm, char *err, size_t errlen);
 
