@@ -11,6 +11,7 @@
 #include "kstats.h"
 #include "machine.h"
 #include "proc_stats.h"
+#include "stats_json.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmproc.h"
@@ -263,34 +264,6 @@ void proc_stats_sample(struct machine *m, const char *state, struct vmctl_stats 
 	pthread_mutex_unlock(&vm->console.lock);
 }
 
-static json_object *addr_table(struct vcpu_addr_table *t)
-{
-	json_object *o = json_object_new_object();
-	uint32_t n = atomic_load_explicit(&t->n, memory_order_acquire);
-	char key[32];
-
-	for (uint32_t i = 0; i < n && i < VCPU_ADDR_SLOTS; i++) {
-		json_object *e = json_object_new_object();
-		snprintf(key, sizeof(key), "0x%llx", (unsigned long long)ld(&t->slot[i].key));
-		json_object_object_add(e, "reads", json_object_new_int64((int64_t)ld(&t->slot[i].reads)));
-		json_object_object_add(e, "writes",
-				       json_object_new_int64((int64_t)ld(&t->slot[i].writes)));
-		json_object_object_add(o, key, e);
-	}
-	if (ld(&t->other)) {
-		json_object *e = json_object_new_object();
-		json_object_object_add(e, "reads", json_object_new_int64((int64_t)ld(&t->other)));
-		json_object_object_add(e, "writes", json_object_new_int64(0));
-		json_object_object_add(o, "other", e);
-	}
-	return o;
-}
-
-static void kstat_add(void *opaque, const char *name, uint64_t value)
-{
-	json_object_object_add(opaque, name, json_object_new_int64((int64_t)value));
-}
-
 json_object *proc_stats_json(struct machine *m, const struct vmctl_stats *s)
 {
 	struct vm *vm = machine_vm(m);
@@ -299,13 +272,11 @@ json_object *proc_stats_json(struct machine *m, const struct vmctl_stats *s)
 	if (!json_object_object_get_ex(root, "vcpus", &arr))
 		return root;
 	for (unsigned i = 0; i < s->nvcpus; i++) {
-		json_object *jv = json_object_array_get_idx(arr, i), *kvm = json_object_new_object();
+		json_object *jv = json_object_array_get_idx(arr, i);
 		struct vcpu *v = vm->vcpus[i];
-		json_object_object_add(jv, "pio", addr_table(&v->stats.pio));
-		json_object_object_add(jv, "mmio", addr_table(&v->stats.mmio));
-		if (v->stats_fd >= 0)
-			kstats_read(v->stats_fd, kstat_add, kvm);
-		json_object_object_add(jv, "kvm", kvm);
+		json_object_object_add(jv, "pio", stats_json_addr_table(&v->stats.pio));
+		json_object_object_add(jv, "mmio", stats_json_addr_table(&v->stats.mmio));
+		json_object_object_add(jv, "kvm", stats_json_kernel(v));
 	}
 	return root;
 }

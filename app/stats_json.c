@@ -12,6 +12,7 @@
 
 #include "kstats.h"
 #include "machine.h"
+#include "stats_json.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -20,7 +21,7 @@ static uint64_t ld(_Atomic uint64_t *p)
 	return atomic_load_explicit(p, memory_order_relaxed);
 }
 
-static json_object *addr_table_json(struct vcpu_addr_table *t, const char *fmt)
+json_object *stats_json_addr_table(struct vcpu_addr_table *t)
 {
 	json_object *o = json_object_new_object();
 	uint32_t n = atomic_load_explicit(&t->n, memory_order_acquire);
@@ -28,7 +29,7 @@ static json_object *addr_table_json(struct vcpu_addr_table *t, const char *fmt)
 
 	for (uint32_t i = 0; i < n && i < VCPU_ADDR_SLOTS; i++) {
 		json_object *e = json_object_new_object();
-		snprintf(key, sizeof(key), fmt, (unsigned long long)ld(&t->slot[i].key));
+		snprintf(key, sizeof(key), "0x%llx", (unsigned long long)ld(&t->slot[i].key));
 		json_object_object_add(e, "reads", json_object_new_int64((int64_t)ld(&t->slot[i].reads)));
 		json_object_object_add(e, "writes", json_object_new_int64((int64_t)ld(&t->slot[i].writes)));
 		json_object_object_add(o, key, e);
@@ -45,6 +46,15 @@ static json_object *addr_table_json(struct vcpu_addr_table *t, const char *fmt)
 static void kstat_add(void *opaque, const char *name, uint64_t value)
 {
 	json_object_object_add(opaque, name, json_object_new_int64((int64_t)value));
+}
+
+json_object *stats_json_kernel(struct vcpu *v)
+{
+	json_object *kvm = json_object_new_object();
+
+	if (v->stats_fd >= 0)
+		kstats_read(v->stats_fd, kstat_add, kvm);
+	return kvm;
 }
 
 static json_object *unclaimed_json(struct bus *bus, const char *fmt)
@@ -91,7 +101,6 @@ static json_object *machine_stats_object(struct machine *m)
 		struct vcpu *v = vm->vcpus[i];
 		struct vcpu_stats *s = &v->stats;
 		json_object *jv = json_object_new_object(), *reasons = json_object_new_object();
-		json_object *kvm = json_object_new_object();
 		char rip[32];
 
 		json_object_object_add(jv, "id", json_object_new_int((int)v->id));
@@ -112,11 +121,9 @@ static json_object *machine_stats_object(struct machine *m)
 						       json_object_new_int64((int64_t)c));
 		}
 		json_object_object_add(jv, "exit_reasons", reasons);
-		json_object_object_add(jv, "pio", addr_table_json(&s->pio, "0x%llx"));
-		json_object_object_add(jv, "mmio", addr_table_json(&s->mmio, "0x%llx"));
-		if (v->stats_fd >= 0)
-			kstats_read(v->stats_fd, kstat_add, kvm);
-		json_object_object_add(jv, "kvm", kvm);
+		json_object_object_add(jv, "pio", stats_json_addr_table(&s->pio));
+		json_object_object_add(jv, "mmio", stats_json_addr_table(&s->mmio));
+		json_object_object_add(jv, "kvm", stats_json_kernel(v));
 		json_object_array_add(vcpus, jv);
 	}
 	json_object_object_add(root, "vcpus", vcpus);

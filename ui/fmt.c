@@ -1,4 +1,5 @@
 /* Number formatting and size parsing for the dashboard. */
+#include "config.h"
 #include "fmt.h"
 
 #include <ctype.h>
@@ -70,39 +71,10 @@ void fmt_duration(uint64_t ns, char *out, size_t len)
 			 (unsigned long long)(s % 86400 / 3600));
 }
 
+/* The same sizes the VM definition files take (app/config.c). */
 int fmt_parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
-	}
-	if (shift && (*end == 'i' || *end == 'I'))
-		end++;
-	if (shift && (*end == 'b' || *end == 'B'))
-		end++;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end)
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
+	return config_parse_size(s, out) ? -EINVAL : 0;
 }
 
 int fmt_parse_uint(const char *s, unsigned *out)
