@@ -13,6 +13,8 @@
 #include "cli.h"
 #include "config.h"
 #include "machine.h"
+#include "machine_snapshot.h"
+#include "run_timed.h"
 #include "vm.h"
 
 #define EXIT_GUEST_CRASH 2
@@ -39,6 +41,12 @@ static const char run_usage[] =
 "                         from 5900 on 127.0.0.1)\n"
 "  --display WxH          give the guest a framebuffer of this size\n"
 "  --library DIR          VM library for NAME (default $XDG_DATA_HOME/vmdeck)\n"
+"  --snapshot-at SECONDS:DIR   take a snapshot into DIR (which must not exist)\n"
+"                         at that time and keep running\n"
+"  --restore DIR          start from the snapshot in DIR (its config.ini, state\n"
+"                         and memory); no FILE/NAME needed\n"
+"  --screenshot-at SECONDS:FILE.png   save the screen then (0: right after a\n"
+"                         restore, before the guest runs)\n"
 "\n"
 "Exit status: the value the guest wrote to port 0xF4; 0 when it powered off;\n"
 "1 on a vmdeck error; 2 when the guest crashed (triple fault, KVM error);\n"
@@ -87,7 +95,7 @@ static int run_find_config(const char *arg, const char *library, char *out, size
 int cmd_run(int argc, char **argv)
 {
 	enum { O_KERNEL = 256, O_CMDLINE, O_MODULE, O_MEM, O_CPUS, O_TIMEOUT, O_STATS,
-	       O_LIBRARY, O_HELP, O_SHOT, O_VNC, O_DISPLAY };
+	       O_LIBRARY, O_HELP, O_SHOT, O_VNC, O_DISPLAY, O_SNAP_AT, O_RESTORE, O_SHOT_AT };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
@@ -101,6 +109,9 @@ int cmd_run(int argc, char **argv)
 		{ "screenshot-on-exit", required_argument, NULL, O_SHOT },
 		{ "vnc", required_argument, NULL, O_VNC },
 		{ "display", required_argument, NULL, O_DISPLAY },
+		{ "snapshot-at", required_argument, NULL, O_SNAP_AT },
+		{ "restore", required_argument, NULL, O_RESTORE },
+		{ "screenshot-at", required_argument, NULL, O_SHOT_AT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 }
 	};
@@ -114,6 +125,11 @@ int cmd_run(int argc, char **argv)
 	struct machine_opts mo = { .console_sink = stdout_sink };
 	int c, r, status = 1, sfd = -1;
 	sigset_t sigs;
+	struct run_timed snap_at = { 0 }, shot_at = { 0 };
+	const char *restore_dir = NULL;
+	char restore_mem[PATH_MAX];
+	struct snap_file snapf = { 0 };
+	uint64_t restore_t0 = 0;
 
 	config_defaults(&over);
 	optind = 1;
@@ -192,6 +208,17 @@ int cmd_run(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case O_SNAP_AT:
+		case O_SHOT_AT:
+			if (run_parse_timed(optarg, c == O_SNAP_AT ? &snap_at : &shot_at)) {
+				fprintf(stderr, "vmdeck run: --%s '%s': not SECONDS:PATH\n",
+					c == O_SNAP_AT ? "snapshot-at" : "screenshot-at", optarg);
+				return 1;
+			}
+			break;
+		case O_RESTORE:
+			restore_dir = optarg;
+			break;
 		case O_HELP:
 		case 'h':
 			fputs(run_usage, stdout);
@@ -202,7 +229,20 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 
-	if (optind < argc) {
+	if (restore_dir) {
+		restore_t0 = vm_now_ns();
+		if (optind < argc) {
+			fprintf(stderr, "vmdeck run: --restore takes the VM from the snapshot "
+				"('%s' is extra)\n", argv[optind]);
+			return 1;
+		}
+		if (machine_snapshot_open(restore_dir, &cfg, &snapf, err, sizeof(err))) {
+			fprintf(stderr, "vmdeck run: restore: %s\n", err);
+			return 1;
+		}
+		snprintf(restore_mem, sizeof(restore_mem), "%s/memory.bin", restore_dir);
+		mo.restore_mem = restore_mem;
+	} else if (optind < argc) {
 		char path[PATH_MAX];
 		if (optind + 1 < argc) {
 			fprintf(stderr, "vmdeck run: one VM at a time ('%s' is extra)\n", argv[optind + 1]);
@@ -240,6 +280,7 @@ int cmd_run(int argc, char **argv)
 		cfg.modules[cfg.nmodules++] = over.modules[i];
 	if (config_validate(&cfg, err, sizeof(err))) {
 		fprintf(stderr, "vmdeck run: %s\n", err);
+		snap_file_free(&snapf);
 		return 1;
 	}
 
@@ -264,6 +305,18 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmdeck: display %ux%u, %s\n", cfg.display.width, cfg.display.height,
 			vnc[0] ? vnc : "VNC off");
 	}
+	if (restore_dir) {
+		r = machine_restore_state(m, &snapf, NULL, err, sizeof(err));
+		snap_file_free(&snapf);
+		if (r) {
+			fprintf(stderr, "vmdeck run: restore: %s\n", err);
+			goto out;
+		}
+		fprintf(stderr, "vmdeck: restored %s in %.2f ms\n", restore_dir,
+			(double)(vm_now_ns() - restore_t0) / 1e6);
+	}
+	if (shot_at.path && shot_at.at_ns == 0)
+		run_timed_fire(m, &shot_at, false);
 	r = machine_start(m, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "vmdeck run: %s\n", err);
@@ -272,7 +325,8 @@ int cmd_run(int argc, char **argv)
 
 	{
 		struct vm *vm = machine_vm(m);
-		uint64_t deadline = timeout > 0 ? vm_now_ns() + (uint64_t)(timeout * 1e9) : 0;
+		uint64_t start = vm_now_ns();
+		uint64_t deadline = timeout > 0 ? start + (uint64_t)(timeout * 1e9) : 0;
 		bool stdin_open = true;
 
 		for (;;) {
@@ -281,14 +335,15 @@ int cmd_run(int argc, char **argv)
 				{ .fd = sfd, .events = POLLIN },
 				{ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
 			};
-			int wait_ms = -1;
+			int wait_ms = run_timed_poll(m, &snap_at, start, true);
+			wait_ms = run_wait_min(wait_ms, run_timed_poll(m, &shot_at, start, false));
 			if (deadline) {
 				uint64_t now = vm_now_ns();
 				if (now >= deadline) {
 					vm_request_stop(vm, VM_STOP_TIMEOUT, EXIT_TIMEOUT, NULL);
 					break;
 				}
-				wait_ms = (int)((deadline - now) / 1000000) + 1;
+				wait_ms = run_wait_min(wait_ms, (int)((deadline - now) / 1000000) + 1);
 			}
 			if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
 				break;

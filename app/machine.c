@@ -195,7 +195,8 @@ int machine_create(const struct vm_config *c, const struct machine_opts *o,
 		   struct machine **out, char *err, size_t errlen)
 {
 	struct machine *m = calloc(1, sizeof(*m));
-	struct vm_params vp = { .mem_size = c->memory, .ncpus = c->cpus };
+	struct vm_params vp = { .mem_size = c->memory, .ncpus = c->cpus,
+				.mem_file = o ? o->restore_mem : NULL };
 	int r;
 
 	if (!m) {
@@ -219,13 +220,16 @@ int machine_create(const struct vm_config *c, const struct machine_opts *o,
 	r = machine_display_create(m, err, errlen);
 	if (r)
 		goto fail;
-	/* After every device exists: the MP table lists PCI interrupt routes. */
-	r = vm_write_mptable(m->vm, err, errlen);
-	if (r)
-		goto fail;
-	r = machine_load_kernel(m, err, errlen);
-	if (r)
-		goto fail;
+	/* A restored VM's RAM already holds its kernel and tables. */
+	if (!m->opts.restore_mem) {
+		/* After every device exists: the MP table lists PCI interrupt routes. */
+		r = vm_write_mptable(m->vm, err, errlen);
+		if (r)
+			goto fail;
+		r = machine_load_kernel(m, err, errlen);
+		if (r)
+			goto fail;
+	}
 	*out = m;
 	return 0;
 fail:

@@ -20,6 +20,9 @@ struct machine_opts {
 	const char *fb_path;
 	/* Overrides [display] vnc (e.g. `vmdeck run --vnc`); NULL: the config's. */
 	const char *vnc_listen;
+	/* Restoring a snapshot: guest RAM is this memory.bin mapped MAP_PRIVATE,
+	 * and no kernel or firmware table is loaded (machine_snapshot.h). */
+	const char *restore_mem;
 };
 
 int machine_create(const struct vm_config *c, const struct machine_opts *o,

@@ -156,3 +156,17 @@ int machine_sendkey(struct machine *m, const char *keys, char *err, size_t errle
 		snprintf(err, errlen, "keyboard queue full (the guest is not reading it)");
 	return n < 0 ? n : 0;
 }
+
+struct fbdev *machine_display_fbdev(struct machine *m)
+{
+	return m->display ? m->display->fb : NULL;
+}
+
+void machine_display_refresh(struct machine *m)
+{
+	struct machine_display *d = m->display;
+
+	/* Re-announcing the same mode makes the server resend the frame. */
+	if (d && d->vnc && d->fb)
+		vnc_server_set_mode(d->vnc, d->fb->width, d->fb->height, d->fb->stride);
+}

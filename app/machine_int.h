@@ -11,6 +11,7 @@
 struct machine_pci;
 struct machine_display;
 struct multiboot_fb;
+struct fbdev;
 
 struct machine {
 	struct vm_config cfg;
@@ -24,5 +25,10 @@ int machine_display_create(struct machine *m, char *err, size_t errlen);
 void machine_display_destroy(struct machine *m);
 /* The framebuffer to announce to the guest; false without a display. */
 bool machine_display_fb(struct machine *m, struct multiboot_fb *out);
+/* The framebuffer device (snapshots save its mode and pixels); NULL without a display. */
+struct fbdev *machine_display_fbdev(struct machine *m);
+/* After the pixels were replaced behind the dirty log (restore): VNC
+ * clients get the whole screen again. */
+void machine_display_refresh(struct machine *m);
 
 #endif
