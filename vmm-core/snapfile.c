@@ -371,10 +371,11 @@ int snap_parse(const void *buf, size_t len, const char *vendor,
 		const struct snap_known *k;
 
 		if (off == len) {
+			unsigned n = f->nsec;
 			snap_file_free(f);
 			return refuse(code, SNAP_E_NO_COMMIT, err, errlen,
 				      "the file ends after %u sections without a commit marker "
-				      "(a snapshot that was never finished)", f->nsec);
+				      "(a snapshot that was never finished)", n);
 		}
 		if (len - off < SNAP_SECTION_HEADER) {
 			snap_file_free(f);
@@ -416,10 +417,11 @@ int snap_parse(const void *buf, size_t len, const char *vendor,
 		if (s.id == SNAP_SEC_COMMIT) {
 			if (plen != 16 || rd32(s.data) != f->nsec ||
 			    rd32(s.data + 8) != snap_crc32c(0, b, off)) {
+				unsigned n = f->nsec;
 				snap_file_free(f);
 				return refuse(code, SNAP_E_COMMIT, err, errlen,
 					      "commit marker does not match the %u sections before it",
-					      f->nsec);
+					      n);
 			}
 			committed = true;
 		} else {
