@@ -80,6 +80,18 @@ static int join(char *out, size_t len, const char *dir, const char *name)
 	return 0;
 }
 
+/* Test hook for tests/kvm/snap_atomic.sh: VMDECK_TEST_SNAP_STALL_MS makes
+ * each durable step (memory.bin, config.ini, state.bin, rename) wait, so a
+ * kill -9 can land between any two of them. */
+static void test_stall(void)
+{
+	const char *e = getenv("VMDECK_TEST_SNAP_STALL_MS");
+	long ms = e ? strtol(e, NULL, 10) : 0;
+
+	if (ms > 0 && ms < 10000)
+		usleep((useconds_t)ms * 1000);
+}
+
 static void put_meta(struct snap_writer *w, struct machine *m)
 {
 	snap_begin(w, SNAP_SEC_META, 0, META_VERSION);
@@ -199,16 +211,19 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 	}
 	close(memfd);
 	memfd = -1;
+	test_stall();
 	if ((r = join(path, sizeof(path), tmp, "config.ini")))
 		goto fail_path;
 	r = config_save(&m->cfg, path, err, errlen);
 	if (r)
 		goto fail;
+	test_stall();
 	if ((r = join(path, sizeof(path), tmp, "state.bin")))
 		goto fail_path;
 	r = snap_write_atomic(path, w.buf, w.len, err, errlen);
 	if (r)
 		goto fail;
+	test_stall();
 	r = snap_fsync_dir(tmp);
 	if (r) {
 		snprintf(err, errlen, "fsync %s: %s", tmp, strerror(-r));
