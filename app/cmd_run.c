@@ -306,14 +306,16 @@ int cmd_run(int argc, char **argv)
 			vnc[0] ? vnc : "VNC off");
 	}
 	if (restore_dir) {
-		r = machine_restore_state(m, &snapf, NULL, err, sizeof(err));
+		struct vm_state_info vsi;
+		r = machine_restore_state(m, &snapf, &vsi, err, sizeof(err));
 		snap_file_free(&snapf);
 		if (r) {
 			fprintf(stderr, "vmdeck run: restore: %s\n", err);
 			goto out;
 		}
-		fprintf(stderr, "vmdeck: restored %s in %.2f ms\n", restore_dir,
-			(double)(vm_now_ns() - restore_t0) / 1e6);
+		fprintf(stderr, "vmdeck: restored %s in %.2f ms (msrs %u restored, %u refused by KVM)\n",
+			restore_dir, (double)(vm_now_ns() - restore_t0) / 1e6, vsi.msrs_restored,
+			vsi.msrs_refused);
 	}
 	if (shot_at.path && shot_at.at_ns == 0)
 		run_timed_fire(m, &shot_at, false);
