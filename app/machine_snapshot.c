@@ -92,6 +92,29 @@ static void test_stall(void)
 		usleep((useconds_t)ms * 1000);
 }
 
+/* config.ini with absolute kernel and module paths: relative ones would be
+ * resolved against the snapshot directory when it is read back. */
+static int save_config(const struct vm_config *c, const char *path, char *err, size_t errlen)
+{
+	struct vm_config *cp = malloc(sizeof(*cp));
+	char abs[PATH_MAX];
+	int r;
+
+	if (!cp) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*cp = *c;
+	if (!cp->kernel_spec[0] && cp->kernel[0] && realpath(cp->kernel, abs))
+		snprintf(cp->kernel, sizeof(cp->kernel), "%s", abs);
+	for (unsigned i = 0; i < cp->nmodules; i++)
+		if (realpath(cp->modules[i].path, abs))
+			snprintf(cp->modules[i].path, sizeof(cp->modules[i].path), "%s", abs);
+	r = config_save(cp, path, err, errlen);
+	free(cp);
+	return r;
+}
+
 static void put_meta(struct snap_writer *w, struct machine *m)
 {
 	snap_begin(w, SNAP_SEC_META, 0, META_VERSION);
@@ -214,7 +237,7 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 	test_stall();
 	if ((r = join(path, sizeof(path), tmp, "config.ini")))
 		goto fail_path;
-	r = config_save(&m->cfg, path, err, errlen);
+	r = save_config(&m->cfg, path, err, errlen);
 	if (r)
 		goto fail;
 	test_stall();
