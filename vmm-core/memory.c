@@ -123,6 +123,44 @@ int guest_mem_create_from_file(struct guest_mem *m, const char *path, uint64_t s
 	return 0;
 }
 
+int guest_mem_replace_from_file(struct guest_mem *m, const char *path, bool *lost,
+				char *err, size_t errlen)
+{
+	struct stat st;
+	void *p;
+	int fd, e;
+
+	*lost = false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != m->size) {
+		snprintf(err, errlen, "%s: %lld bytes, but the VM has %llu bytes of RAM", path,
+			 (long long)st.st_size, (unsigned long long)m->size);
+		close(fd);
+		return -EINVAL;
+	}
+	p = mmap(m->hva, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED,
+		 fd, 0);
+	if (p == MAP_FAILED || p != m->hva) {
+		e = p == MAP_FAILED ? errno : EFAULT;
+		snprintf(err, errlen, "mapping %s over guest RAM: %s", path, strerror(e));
+		close(fd);
+		*lost = true;
+		return -e;
+	}
+	madvise(m->hva, m->size, MADV_DONTDUMP);
+	madvise(m->hva, m->size, MADV_DONTFORK);
+	if (m->memfd >= 0)
+		close(m->memfd);
+	m->memfd = fd;
+	m->file_backed = true;
+	return 0;
+}
+
 int guest_mem_register(struct guest_mem *m, int vm_fd, uint32_t first_slot)
 {
 	for (unsigned i = 0; i < m->nregions; i++) {

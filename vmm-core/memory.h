@@ -37,6 +37,15 @@ int guest_mem_create(struct guest_mem *m, uint64_t size, char *err, size_t errle
  * size. The file must be exactly size bytes. */
 int guest_mem_create_from_file(struct guest_mem *m, const char *path, uint64_t size,
 			       char *err, size_t errlen);
+/* Reverts running RAM to a snapshot's memory file, in place: the file is
+ * mapped MAP_PRIVATE | MAP_FIXED over m->hva, so the KVM memslots (same host
+ * addresses) see the file's pages from now on, loaded lazily on first
+ * touch (KVM's MMU notifier drops its old mappings). vCPUs must be paused.
+ * Fails with nothing changed (*lost false) when the file cannot be opened
+ * or is not exactly m->size bytes; *lost true means the old RAM is gone and
+ * the VM must not run again. */
+int guest_mem_replace_from_file(struct guest_mem *m, const char *path, bool *lost,
+				char *err, size_t errlen);
 /* Registers the regions with KVM_SET_USER_MEMORY_REGION starting at slot first_slot. */
 int guest_mem_register(struct guest_mem *m, int vm_fd, uint32_t first_slot);
 void guest_mem_destroy(struct guest_mem *m);
