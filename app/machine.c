@@ -10,6 +10,7 @@
 #include "disk.h"
 #include "machine.h"
 #include "machine_int.h"
+#include "machine_snapshot.h"
 #include "pci.h"
 #include "vcpu.h"
 #include "virtio_blk.h"
@@ -123,11 +124,6 @@ out:
 
 /* ---- PCI devices (issue 5): the bus, virtio-rng, a virtio-blk per [disk.N] ---- */
 
-struct machine_pci {
-	struct virtio_rng *rng;
-	struct virtio_blk *blk[CONFIG_MAX_DISKS];
-};
-
 /* After the vCPUs are joined: unmap BARs, then stop the device threads
  * (which flush and close the disks). */
 static void machine_pci_destroy(struct machine *m)
@@ -174,6 +170,14 @@ static int machine_add_pci_devices(struct machine *m, char *err, size_t errlen)
 		if (cd->cache[0] && disk_parse_cache_mode(cd->cache, &o.cache)) {
 			snprintf(err, errlen, "[disk.%u] cache: unknown mode '%s'", i, cd->cache);
 			return -EINVAL;
+		}
+		/* A restore never writes the snapshot's frozen image: the disk
+		 * is a new overlay on it (machine_snapshot.h). */
+		if (m->opts.restore_mem && !cd->readonly) {
+			r = machine_disk_restore_overlay(m, i, err, errlen);
+			if (r)
+				return r;
+			m->disks_fresh = true;
 		}
 		r = disk_open(cd->path, cd->format, &o, &d, derr, sizeof(derr));
 		if (r) {

@@ -23,6 +23,11 @@ struct machine_opts {
 	/* Restoring a snapshot: guest RAM is this memory.bin mapped MAP_PRIVATE,
 	 * and no kernel or firmware table is loaded (machine_snapshot.h). */
 	const char *restore_mem;
+	/* The library VM's definition (LIB/vms/NAME/vm.ini), or NULL: when a
+	 * snapshot or a restore moves a disk to a new qcow2 overlay, its
+	 * [disk.N] path is rewritten there (atomically), so the next start
+	 * uses the overlay and never writes a snapshot's frozen image. */
+	const char *vm_ini;
 };
 
 int machine_create(const struct vm_config *c, const struct machine_opts *o,

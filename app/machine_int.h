@@ -13,12 +13,23 @@ struct machine_display;
 struct multiboot_fb;
 struct fbdev;
 
+/* The PCI devices (machine.c builds them; snapshots save them). */
+struct virtio_rng;
+struct virtio_blk;
+struct machine_pci {
+	struct virtio_rng *rng;
+	struct virtio_blk *blk[CONFIG_MAX_DISKS];
+};
+
 struct machine {
 	struct vm_config cfg;
 	struct vm *vm;
 	struct machine_opts opts;
 	struct machine_pci *pci;         /* machine_add_pci_devices */
 	struct machine_display *display; /* machine_display.c */
+	/* Restoring: the writable disks were opened as new overlays on the
+	 * snapshot's frozen images (machine_restore_state does not swap). */
+	bool disks_fresh;
 };
 
 int machine_display_create(struct machine *m, char *err, size_t errlen);

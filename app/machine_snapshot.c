@@ -29,31 +29,11 @@ static const struct snap_known snap_known_all[] = {
 	VM_STATE_KNOWN(VM_MAX_CPUS),
 	VM_DEVICES_KNOWN,
 	FBDEV_KNOWN,
+	{ SNAP_SEC_PCI, PCI_MAX_DEVICES },
+	{ SNAP_SEC_VIRTIO, PCI_MAX_DEVICES },
+	{ SNAP_SEC_DISK, CONFIG_MAX_DISKS },
 };
 #define NKNOWN (sizeof(snap_known_all) / sizeof(snap_known_all[0]))
-
-/* PCI and virtio device state is not saved yet (issue 6, item 3): refuse a
- * snapshot once the guest has enabled any PCI device (command register
- * I/O, memory or bus master), rather than write one that restores wrong.
- * Guests that never touch PCI (the built-in ones but blk) snapshot fine. */
-static int pci_guard(struct machine *m, char *err, size_t errlen)
-{
-	struct pci_bus *bus = m->vm->pci;
-
-	if (!bus)
-		return 0;
-	for (unsigned devfn = 8; devfn < 256; devfn++) {
-		if (pci_cfg_read(bus, devfn, 0, 2) == 0xFFFF)
-			continue;
-		if (pci_cfg_read(bus, devfn, 4, 2) & 0x7) {
-			snprintf(err, errlen, "PCI device %02x.%u is in use by the guest and "
-				 "vmdeck cannot save PCI/virtio device state yet",
-				 devfn >> 3, devfn & 7);
-			return -EOPNOTSUPP;
-		}
-	}
-	return 0;
-}
 
 static void rm_tree_flat(const char *dir)
 {
@@ -156,6 +136,8 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 	struct snap_writer w;
 	struct mem_save_stats ms;
 	char tmp[PATH_MAX], path[PATH_MAX], parent[PATH_MAX], vendor[SNAP_VENDOR_LEN];
+	char tag[PATH_MAX];
+	struct vm_config *frozen = NULL;
 	struct stat sb;
 	struct vm *vm = m->vm;
 	struct fbdev *fb = machine_display_fbdev(m);
@@ -175,13 +157,19 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -ENAMETOOLONG;
 	}
-	r = pci_guard(m, err, errlen);
-	if (r)
-		return r;
+	frozen = malloc(sizeof(*frozen));
+	if (!frozen) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*frozen = m->cfg;
+	snprintf(path, sizeof(path), "%s", dir);
+	snprintf(tag, sizeof(tag), "%s", basename(path));
 	rm_tree_flat(tmp); /* a leftover of a crashed attempt with our pid */
 	if (mkdir(tmp, 0755)) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		free(frozen);
 		return r;
 	}
 
@@ -191,13 +179,23 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 	tp = vm_now_ns();
 	snap_host_vendor(vendor);
 	snap_writer_init(&w, vendor);
+	/* Device threads finish what they took from their rings (nothing in
+	 * flight) and start nothing new until the VM resumes. */
+	r = machine_pci_quiesce(m, err, errlen);
+	if (r)
+		goto fail;
 	put_meta(&w, m);
 	vm_devices_save(vm, &w);
+	machine_pci_save(m, &w);
 	r = vm_state_save(vm, &w, &st->vs, err, errlen);
 	if (r)
 		goto fail;
 	if (fb)
 		fbdev_save(fb, &w);
+	/* Last, as it cannot be undone: the disks move to new overlays. */
+	r = machine_disks_snapshot(m, tag, frozen, &w, err, errlen);
+	if (r)
+		goto fail;
 	r = snap_finish(&w);
 	if (r) {
 		snprintf(err, errlen, "building state.bin: %s", strerror(-r));
@@ -216,6 +214,7 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 		goto fail;
 	/* Everything the VM's future can change is now in our buffers and the
 	 * page cache: let it run while the files are made durable. */
+	machine_pci_resume(m);
 	vm_resume(vm);
 	paused = false;
 	st->pause_ns = vm_now_ns() - tp;
@@ -234,10 +233,13 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 	}
 	close(memfd);
 	memfd = -1;
+	r = machine_snapshot_sync_frozen(frozen, err, errlen);
+	if (r)
+		goto fail;
 	test_stall();
 	if ((r = join(path, sizeof(path), tmp, "config.ini")))
 		goto fail_path;
-	r = save_config(&m->cfg, path, err, errlen);
+	r = save_config(frozen, path, err, errlen);
 	if (r)
 		goto fail;
 	test_stall();
@@ -263,6 +265,7 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 	if (r) {
 		snprintf(err, errlen, "fsync of %s's parent: %s", dir, strerror(-r));
 		snap_writer_free(&w);
+		free(frozen);
 		return r;
 	}
 	st->state_bytes = w.len;
@@ -270,16 +273,20 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
 	st->mem_pages_scanned = ms.pages_scanned;
 	st->total_ns = vm_now_ns() - t0;
 	snap_writer_free(&w);
+	free(frozen);
 	return 0;
 
 fail_path:
 	snprintf(err, errlen, "%s: path too long", tmp);
 fail:
-	if (paused)
+	if (paused) {
+		machine_pci_resume(m);
 		vm_resume(vm);
+	}
 	if (memfd >= 0)
 		close(memfd);
 	snap_writer_free(&w);
+	free(frozen);
 	rm_tree_flat(tmp);
 	return r;
 }
@@ -331,6 +338,9 @@ int machine_snapshot_open(const char *dir, struct vm_config *cfg, struct snap_fi
 		r = -EINVAL;
 		goto fail;
 	}
+	r = machine_snapshot_check_disks(cfg, f, err, errlen);
+	if (r)
+		goto fail;
 	join(path, sizeof(path), dir, "memory.bin");
 	if (stat(path, &sb) || !S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "%s: missing or not a regular file", path);
@@ -362,6 +372,10 @@ int machine_restore_state(struct machine *m, const struct snap_file *f, struct v
 	if (!r)
 		r = vm_devices_load(vm, f, 1, err, errlen);
 	if (!r)
+		r = machine_pci_load(m, f, true, err, errlen);
+	if (!r)
+		r = machine_disks_restore(m, f, true, err, errlen);
+	if (!r)
 		r = fbdev_load(fb, f, 1, err, errlen);
 	if (!r)
 		r = vm_state_require_paused(vm, err, errlen);
@@ -369,7 +383,14 @@ int machine_restore_state(struct machine *m, const struct snap_file *f, struct v
 		return r;
 	/* Devices first: they drive their interrupt lines to the saved level;
 	 * the irqchip state loaded after it is then what the guest saw. */
-	r = vm_devices_load(vm, f, 0, err, errlen);
+	r = machine_pci_quiesce(m, err, errlen);
+	if (!r)
+		r = machine_disks_restore(m, f, false, err, errlen);
+	if (!r)
+		r = vm_devices_load(vm, f, 0, err, errlen);
+	if (!r)
+		r = machine_pci_load(m, f, false, err, errlen);
+	machine_pci_resume(m);
 	if (!r)
 		r = vm_state_load(vm, f, vs, err, errlen);
 	if (!r && fb) {

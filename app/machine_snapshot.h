@@ -15,6 +15,7 @@
 #ifndef VMDECK_MACHINE_SNAPSHOT_H
 #define VMDECK_MACHINE_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,5 +50,50 @@ int machine_snapshot_open(const char *dir, struct vm_config *cfg, struct snap_fi
  * devices, KVM state and the framebuffer. */
 int machine_restore_state(struct machine *m, const struct snap_file *f, struct vm_state_info *vs,
 			  char *err, size_t errlen);
+
+/* ---- the PCI half (machine_snapshot_pci.c) ----
+ *
+ * PCI devices and virtio transports save their own sections (pci.h,
+ * virtio_pci.h); virtio-blk is drained first. Disks follow an external
+ * snapshot chain: at snapshot time each writable disk's current image
+ * (qcow2 or raw) becomes the read-only backing file of a new qcow2 overlay
+ * DISKNAME.TAG.qcow2 next to it (backing path relative), the device
+ * switches to the overlay while the VM is paused, the snapshot's
+ * config.ini and a SNAP_SEC_DISK section name the frozen image, and the
+ * library VM's vm.ini (machine_opts.vm_ini) is rewritten to the overlay.
+ * A restore never writes a frozen image: it runs on a new overlay
+ * DISKNAME.rYYYYmmdd-HHMMSS.qcow2 on it, so restoring twice starts from
+ * the same disk twice. Read-only disks are left as they are. */
+
+/* Quiesce every virtio device (blk: drained and flushed) / let them run. */
+int machine_pci_quiesce(struct machine *m, char *err, size_t errlen);
+void machine_pci_resume(struct machine *m);
+void machine_pci_save(struct machine *m, struct snap_writer *w);
+int machine_pci_load(struct machine *m, const struct snap_file *f, bool check_only,
+		     char *err, size_t errlen);
+/* Paused and quiesced: overlays for the writable disks, the switch, the
+ * DISK sections; frozen (a copy of m's config) gets the frozen images'
+ * absolute paths for the snapshot's config.ini. */
+int machine_disks_snapshot(struct machine *m, const char *tag, struct vm_config *frozen,
+			   struct snap_writer *w, char *err, size_t errlen);
+/* fsync of the frozen images (after the VM resumed). */
+int machine_snapshot_sync_frozen(const struct vm_config *frozen, char *err, size_t errlen);
+/* Creates a qcow2 overlay DIR/STEM.TAG.qcow2 on image (format), backing
+ * path relative; out receives its path. */
+int machine_disk_new_overlay(const char *image, const char *format, const char *tag,
+			     char *out, size_t outlen, char *err, size_t errlen);
+/* machine_create while restoring: [disk.i] becomes a new overlay on the
+ * frozen image it names. */
+int machine_disk_restore_overlay(struct machine *m, unsigned i, char *err, size_t errlen);
+/* The DISK sections agree with config.ini (no VM needed). */
+int machine_snapshot_check_disks(const struct vm_config *cfg, const struct snap_file *f,
+				 char *err, size_t errlen);
+/* Checks the DISK sections against m; unless check_only, a running VM's
+ * disks move to new overlays on the frozen images, and vm.ini follows. */
+int machine_disks_restore(struct machine *m, const struct snap_file *f, bool check_only,
+			  char *err, size_t errlen);
+/* Rewrites machine_opts.vm_ini's [disk.N] path/format to m's (no-op
+ * without vm_ini). */
+int machine_update_vm_ini(struct machine *m, char *err, size_t errlen);
 
 #endif

@@ -225,7 +225,7 @@ static void pci_addr_write(void *dev, uint64_t off, const void *data, unsigned s
 		return;
 	memcpy(&v, data, 4);
 	pthread_mutex_lock(&bus->lock);
-	bus->addr_reg = v & 0x80fffffcu; /* reserved bits 30:24 and 1:0 read 0 */
+	bus->addr_reg = v & PCI_ADDR_REG_MASK; /* reserved bits 30:24 and 1:0 read 0 */
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -439,4 +439,56 @@ unsigned pci_irq_routes(struct pci_bus *bus, struct mptable_pci_irq *out, unsign
 	}
 	pthread_mutex_unlock(&bus->lock);
 	return n;
+}
+
+/* ---- snapshots (pci_state.c) ---- */
+
+struct pci_dev *pci_bus_slot(struct pci_bus *bus, unsigned slot)
+{
+	return slot < PCI_MAX_DEVICES ? bus->slots[slot] : NULL;
+}
+
+void pci_dev_get_cfg(struct pci_dev *d, uint8_t out[PCI_CFG_SIZE], bool *irq_level)
+{
+	pthread_mutex_lock(&d->bus->lock);
+	pthread_mutex_lock(&d->bus->irq_lock);
+	memcpy(out, d->cfg, PCI_CFG_SIZE);
+	*irq_level = d->irq_level;
+	pthread_mutex_unlock(&d->bus->irq_lock);
+	pthread_mutex_unlock(&d->bus->lock);
+}
+
+void pci_dev_set_cfg(struct pci_dev *d, const uint8_t cfg[PCI_CFG_SIZE], bool irq_level)
+{
+	struct pci_bus *bus = d->bus;
+
+	pthread_mutex_lock(&bus->lock);
+	pthread_mutex_lock(&bus->irq_lock);
+	/* Keep the Interrupt Status bit as the line is now; pci_set_irq
+	 * below moves both to the saved level together. */
+	uint16_t st = cfg_r16(d->cfg + PCI_STATUS) & PCI_STATUS_INTERRUPT;
+	memcpy(d->cfg, cfg, PCI_CFG_SIZE);
+	cfg_w16(d->cfg + PCI_STATUS, (uint16_t)((cfg_r16(cfg + PCI_STATUS) &
+						 ~PCI_STATUS_INTERRUPT) | st));
+	pthread_mutex_unlock(&bus->irq_lock);
+	pci_update_mappings(bus, d);
+	pthread_mutex_unlock(&bus->lock);
+	pci_set_irq(d, irq_level);
+}
+
+uint32_t pci_bus_get_addr_reg(struct pci_bus *bus)
+{
+	uint32_t v;
+
+	pthread_mutex_lock(&bus->lock);
+	v = bus->addr_reg;
+	pthread_mutex_unlock(&bus->lock);
+	return v;
+}
+
+void pci_bus_set_addr_reg(struct pci_bus *bus, uint32_t v)
+{
+	pthread_mutex_lock(&bus->lock);
+	bus->addr_reg = v & PCI_ADDR_REG_MASK;
+	pthread_mutex_unlock(&bus->lock);
 }

@@ -90,4 +90,38 @@ uint32_t pci_cfg_read(struct pci_bus *bus, unsigned devfn, unsigned reg, unsigne
 void pci_cfg_write(struct pci_bus *bus, unsigned devfn, unsigned reg, unsigned size,
 		   uint32_t val);
 
+/* ---- snapshots (pci_state.c) ---- */
+
+#define PCI_ADDR_REG_MASK 0x80fffffcu /* CONFIG_ADDRESS bits that are stored */
+#define PCI_STATE_VERSION 1
+
+struct pci_dev *pci_bus_slot(struct pci_bus *bus, unsigned slot);
+/* Config space and INTx level, consistent with each other. */
+void pci_dev_get_cfg(struct pci_dev *d, uint8_t out[PCI_CFG_SIZE], bool *irq_level);
+/* Replaces the config space (checked by the caller), maps the BARs as the
+ * command register and BARs now say (moving ioeventfds through bar_moved),
+ * and drives INTx to irq_level. */
+void pci_dev_set_cfg(struct pci_dev *d, const uint8_t cfg[PCI_CFG_SIZE], bool irq_level);
+uint32_t pci_bus_get_addr_reg(struct pci_bus *bus);
+void pci_bus_set_addr_reg(struct pci_bus *bus, uint32_t v);
+
+struct snap_writer;
+struct snap_file;
+/* One SNAP_SEC_PCI section per device, instance = slot (the host bridge's,
+ * slot 0, also holds CONFIG_ADDRESS): the whole config space and the INTx
+ * level. */
+void pci_save(struct pci_bus *bus, struct snap_writer *w);
+/* Checks one device's section: same vendor/device, read-only bytes equal
+ * to the device's, INTx level and Interrupt Status consistent, BARs with
+ * memory decoding on inside [LAYOUT_PCI_BAR_START, LAYOUT_PCI_BAR_END).
+ * Loads it unless check_only. */
+int pci_dev_load(struct pci_bus *bus, unsigned slot, const void *buf, size_t len,
+		 bool check_only, char *err, size_t errlen);
+/* Every device's section (all present, none for an empty slot, no two
+ * decoded BARs overlapping) checked, then, unless check_only, loaded. A
+ * snapshot without any PCI section (taken before PCI state was saved, when
+ * the guest had not enabled a PCI device) leaves the bus as it is. */
+int pci_load(struct pci_bus *bus, const struct snap_file *f, bool check_only,
+	     char *err, size_t errlen);
+
 #endif

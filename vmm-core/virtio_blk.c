@@ -292,3 +292,49 @@ const struct virtio_blk_stats *virtio_blk_stats(const struct virtio_blk *b)
 {
 	return &b->stats;
 }
+
+struct virtio_pci *virtio_blk_vp(struct virtio_blk *b)
+{
+	return b->vp;
+}
+
+struct disk *virtio_blk_disk(struct virtio_blk *b)
+{
+	return b->disk;
+}
+
+int virtio_blk_quiesce(struct virtio_blk *b)
+{
+	virtio_pci_quiesce(b->vp);
+	/* Requests complete only once their data is in the image; a flush
+	 * makes the image's own metadata (qcow2 tables) reach the file too. */
+	return b->disk->readonly ? 0 : disk_flush(b->disk);
+}
+
+void virtio_blk_resume(struct virtio_blk *b)
+{
+	virtio_pci_resume(b->vp);
+}
+
+int virtio_blk_swap_disk(struct virtio_blk *b, struct disk *d, char *err, size_t errlen)
+{
+	struct disk *old = b->disk;
+	int r = 0;
+
+	/* What the guest sees (capacity, VIRTIO_BLK_F_RO) must not change. */
+	if (d->size / BLK_SECTOR != b->sectors || d->readonly != old->readonly) {
+		snprintf(err, errlen, "%s: the new image has %llu sectors%s, the device %llu%s",
+			 virtio_pci_name(b->vp), (unsigned long long)(d->size / BLK_SECTOR),
+			 d->readonly ? " (read-only)" : "", (unsigned long long)b->sectors,
+			 old->readonly ? " (read-only)" : "");
+		return -EINVAL;
+	}
+	b->disk = d;
+	if (!old->readonly)
+		r = disk_flush(old);
+	if (r)
+		snprintf(err, errlen, "%s: flushing the old image: %s", virtio_pci_name(b->vp),
+			 old->errmsg[0] ? old->errmsg : strerror(-r));
+	disk_close(old);
+	return r;
+}

@@ -20,6 +20,7 @@
 struct vm;
 struct disk;
 struct virtio_blk;
+struct virtio_pci;
 
 struct virtio_blk_stats {
 	_Atomic uint64_t reads, writes, read_bytes, write_bytes;
@@ -34,5 +35,18 @@ int virtio_blk_create(struct vm *vm, struct disk *disk, const char *name, const 
 /* Stops the device thread, flushes and closes the disk. */
 void virtio_blk_destroy(struct virtio_blk *b);
 const struct virtio_blk_stats *virtio_blk_stats(const struct virtio_blk *b);
+struct virtio_pci *virtio_blk_vp(struct virtio_blk *b);
+struct disk *virtio_blk_disk(struct virtio_blk *b);
+
+/* Snapshots, with the VM paused: quiesce waits until the device thread has
+ * completed every request it took from the ring (nothing in flight, the
+ * used ring says so) and flushes the image; the device starts nothing new
+ * until resume. 0 or the flush's -errno. */
+int virtio_blk_quiesce(struct virtio_blk *b);
+void virtio_blk_resume(struct virtio_blk *b);
+/* While quiesced: the device continues on d (same size and read-only
+ * flag, else -EINVAL and nothing changes); the old image is flushed and
+ * closed (a flush error is returned, the swap has happened). */
+int virtio_blk_swap_disk(struct virtio_blk *b, struct disk *d, char *err, size_t errlen);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "pci.h"
 #include "virtio_pci.h"
+#include "virtio_pci_int.h"
 #include "vm.h"
 
 /* Common configuration layout (4.1.4.3); the system header predates the
@@ -39,54 +40,11 @@
 #define CC_QNOTIFYDATA 0x38
 #define CC_QRESET     0x3A
 
-/* 4.1.4.5: ISR status bits. */
-#define VP_ISR_QUEUE  0x1
-#define VP_ISR_CONFIG 0x2
-
 #define TRANSPORT_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
 			    (1ULL << VIRTIO_RING_F_INDIRECT_DESC))
 
 enum { LOG_STATUS_CLEAR, LOG_FEATURES, LOG_QUEUE_SIZE, LOG_QUEUE_RING, LOG_NEEDS_RESET,
        LOG_RO_WRITE, LOG_QSEL, LOG_IRQFD, LOG_DEVICE_BASE = 16 };
-
-struct vp_queue {
-	uint16_t size;          /* as set by the driver (defaults to max) */
-	bool enabled;
-	uint64_t desc, driver, device;
-	struct virtq vq;        /* live while enabled; device thread owns indices */
-	int kick_fd;            /* eventfd signalled by ioeventfd or MMIO exit */
-};
-
-struct virtio_pci {
-	struct pci_dev pci;
-	struct vm *vm;
-	struct virtio_pci_params p;
-	char name[24];
-	uint64_t device_features;
-
-	pthread_mutex_t lock;   /* transport state below */
-	pthread_cond_t idle;
-	uint32_t dfselect, gfselect;
-	uint64_t driver_features;
-	uint8_t status;
-	uint16_t qsel;
-	bool busy;              /* device thread is inside ops->queue_notify */
-	struct vp_queue q[VIRTIO_PCI_MAX_QUEUES];
-
-	pthread_mutex_t isr_lock;
-	uint8_t isr;
-	int irqfd, resample_fd; /* -1 when KVM_IRQ_LINE is used */
-
-	uint32_t ioeventfd_base; /* notify area address with ioeventfds, 0 if none */
-	bool ioeventfd_any_len;
-
-	pthread_t thread;
-	bool thread_started;
-	int stop_fd;
-
-	_Atomic uint32_t logged;
-	struct virtio_pci_stats stats;
-};
 
 /* ---- logging ---- */
 
@@ -127,7 +85,7 @@ uint8_t virtio_pci_status(struct virtio_pci *vp)
 
 /* ---- interrupts (4.1.4.5 ISR status, 4.1.5.3/4) ---- */
 
-static void vp_raise(struct virtio_pci *vp, uint8_t bit)
+void virtio_pci_raise(struct virtio_pci *vp, uint8_t bit)
 {
 	uint64_t one = 1;
 
@@ -174,7 +132,7 @@ static void vp_resample(struct virtio_pci *vp)
 void virtio_pci_notify_used(struct virtio_pci *vp, unsigned qi)
 {
 	if (qi < vp->p.nqueues && virtq_should_notify(&vp->q[qi].vq))
-		vp_raise(vp, VP_ISR_QUEUE);
+		virtio_pci_raise(vp, VP_ISR_QUEUE);
 }
 
 bool virtio_pci_needs_reset(struct virtio_pci *vp)
@@ -194,7 +152,7 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp, const char *why)
 	virtio_pci_log_once(vp, LOG_NEEDS_RESET, "guest error, device needs reset: %s", why);
 	/* 2.1.2 + 4.1.4.5: a configuration change notification. */
 	if (irq)
-		vp_raise(vp, VP_ISR_CONFIG);
+		virtio_pci_raise(vp, VP_ISR_CONFIG);
 }
 
 /* ---- ioeventfd ---- */
@@ -279,7 +237,7 @@ static void vp_common_image(struct virtio_pci *vp, uint8_t *img)
 	/* QueueSel out of range: queue_size 0 means "not available" (4.1.4.3). */
 }
 
-static void vp_kick(struct virtio_pci *vp, unsigned qi)
+void virtio_pci_kick(struct virtio_pci *vp, unsigned qi)
 {
 	uint64_t one = 1;
 	if (write(vp->q[qi].kick_fd, &one, sizeof(one)) < 0) {
@@ -346,7 +304,7 @@ static void vp_write_status(struct virtio_pci *vp, uint8_t v)
 	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK))
 		for (unsigned i = 0; i < vp->p.nqueues; i++)
 			if (vp->q[i].enabled)
-				vp_kick(vp, i); /* buffers made available before DRIVER_OK */
+				virtio_pci_kick(vp, i); /* buffers made available before DRIVER_OK */
 }
 
 static void vp_enable_queue(struct virtio_pci *vp, struct vp_queue *q)
@@ -501,7 +459,7 @@ static void vp_bar_write(void *dev, uint64_t off, const void *data, unsigned siz
 	} else if (off >= VIRTIO_PCI_NOTIFY_OFF &&
 		   off < VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * vp->p.nqueues) {
 		/* The slow path of a notification (no ioeventfd): 4.1.5.2. */
-		vp_kick(vp, (unsigned)(off - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULT);
+		virtio_pci_kick(vp, (unsigned)(off - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULT);
 	} else if (off >= VIRTIO_PCI_DEVCFG_OFF && off - VIRTIO_PCI_DEVCFG_OFF < vp->p.cfg_size &&
 		   size <= vp->p.cfg_size - (off - VIRTIO_PCI_DEVCFG_OFF)) {
 		if (vp->p.ops->cfg_write)
@@ -520,6 +478,11 @@ static const struct bus_ops vp_bar_ops = { vp_bar_read, vp_bar_write };
 static void vp_run_queue(struct virtio_pci *vp, unsigned qi)
 {
 	pthread_mutex_lock(&vp->lock);
+	if (vp->frozen) {
+		vp->deferred |= 1u << qi; /* runs on virtio_pci_resume */
+		pthread_mutex_unlock(&vp->lock);
+		return;
+	}
 	if (!(vp->status & VIRTIO_CONFIG_S_DRIVER_OK) || (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET) ||
 	    !vp->q[qi].enabled) {
 		pthread_mutex_unlock(&vp->lock);
@@ -748,4 +711,34 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	pthread_mutex_destroy(&vp->isr_lock);
 	pthread_cond_destroy(&vp->idle);
 	free(vp);
+}
+
+/* ---- snapshots ---- */
+
+void virtio_pci_quiesce(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+	vp->frozen = true;
+	while (vp->busy)
+		pthread_cond_wait(&vp->idle, &vp->lock);
+	pthread_mutex_unlock(&vp->lock);
+}
+
+void virtio_pci_resume(struct virtio_pci *vp)
+{
+	uint32_t d;
+
+	pthread_mutex_lock(&vp->lock);
+	vp->frozen = false;
+	d = vp->deferred;
+	vp->deferred = 0;
+	pthread_mutex_unlock(&vp->lock);
+	for (unsigned i = 0; i < vp->p.nqueues; i++)
+		if (d & (1u << i))
+			virtio_pci_kick(vp, i);
+}
+
+struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
+{
+	return &vp->pci;
 }

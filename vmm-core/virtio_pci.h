@@ -26,10 +26,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "snapfile.h"
 #include "virtq.h"
 
 struct vm;
 struct virtio_pci;
+struct pci_dev;
 
 #define VIRTIO_PCI_MAX_QUEUES 4
 
@@ -99,5 +101,30 @@ void virtio_pci_log_once(struct virtio_pci *vp, unsigned key, const char *fmt, .
 const char *virtio_pci_name(const struct virtio_pci *vp);
 const struct virtio_pci_stats *virtio_pci_stats(const struct virtio_pci *vp);
 uint8_t virtio_pci_status(struct virtio_pci *vp);
+struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
+
+/* ---- snapshots (the VM paused) ---- */
+
+/* Stops the device thread from starting queue work and waits until what
+ * it is doing has finished: every request it popped has been completed and
+ * pushed, so nothing is in flight. Notifications that arrive meanwhile run
+ * on virtio_pci_resume. */
+void virtio_pci_quiesce(struct virtio_pci *vp);
+void virtio_pci_resume(struct virtio_pci *vp);
+
+#define VIRTIO_PCI_STATE_VERSION 1
+/* Section SNAP_SEC_VIRTIO, instance = PCI slot: device status, negotiated
+ * features, feature selects, queue config and positions, ISR. The device
+ * must be quiesced. */
+void virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w);
+/* Validates a section against this device and its VM's RAM (features
+ * within what it offers, queue sizes powers of two <= its maximum, ring
+ * addresses aligned and inside RAM, indices consistent with a drained
+ * queue, status bits, ISR) and, unless check_only, loads it: the queues
+ * are set up again and, if the device is running, notified, and a pending
+ * ISR re-asserts the interrupt. Load the PCI section first (it maps BAR 0
+ * and with it the ioeventfds). */
+int virtio_pci_load(struct virtio_pci *vp, const void *buf, size_t len, bool check_only,
+		    char *err, size_t errlen);
 
 #endif

@@ -105,3 +105,8 @@ uint64_t virtio_rng_bytes(const struct virtio_rng *rng)
 {
 	return atomic_load_explicit(&rng->bytes, memory_order_relaxed);
 }
+
+struct virtio_pci *virtio_rng_vp(struct virtio_rng *rng)
+{
+	return rng->vp;
+}

@@ -12,10 +12,14 @@
 
 struct vm;
 struct virtio_rng;
+struct virtio_pci;
 
 int virtio_rng_create(struct vm *vm, const char *name, struct virtio_rng **out,
 		      char *err, size_t errlen);
 void virtio_rng_destroy(struct virtio_rng *r);
 uint64_t virtio_rng_bytes(const struct virtio_rng *r);
+/* The transport (snapshots: virtio_pci_quiesce/save/load). The device has
+ * no state of its own. */
+struct virtio_pci *virtio_rng_vp(struct virtio_rng *r);
 
 #endif

@@ -2,7 +2,8 @@
  * 2.7 split queue, 5.2 block device) that finds the disk by a PCI scan
  * (type-1 config at 0xCF8/0xCFC), checks it, and exits 0 (pass) / 1 (fail).
  *
- * Command line: mode=rw (default) | verify | ro | loop, seed=N.
+ * Command line: mode=rw (default) | verify | ro | loop | counter | cverify,
+ * seed=N.
  *   rw:     read sector 0 (checksum printed), write patterns at the first,
  *           middle and last sectors plus an 8-sector request at 1/4, and
  *           sector 1 filled with the byte 0xA5 ^ (seed & 0xff) (for
@@ -10,7 +11,15 @@
  *   verify: only read and compare what an rw run with the same seed wrote;
  *   ro:     the device offers VIRTIO_BLK_F_RO and a write gets IOERR;
  *   loop:   submit a descriptor chain that loops (d0 -> d0): the device must
- *           set DEVICE_NEEDS_RESET; then reset, set up again and read.
+ *           set DEVICE_NEEDS_RESET; then reset, set up again and read;
+ *   counter: count=C (<= 255) steps at about rate=R per second (TSC busy
+ *           wait, nominal 2 GHz): step n reads sectors 63+n and 64+n and
+ *           checks 63+n holds the byte n-1 (0 for n = 1) and 64+n is still
+ *           zero, then fills 64+n with the byte n and prints "blk: counter
+ *           n" (for snapshots taken mid-run: after a restore the steps go
+ *           on and find the sectors as they were at the snapshot);
+ *   cverify: upto=K count=C: sectors 65..64+K hold their byte, the rest up
+ *           to 64+C are zero.
  * Everything runs at CPL0 with interrupts off; kept short because PVM
  * emulates CPL0 code. Pattern of sector s, 64-bit word w:
  * (s + 1) * 0x9E3779B97F4A7C15 ^ w ^ seed * 0x100000001B3. */
@@ -247,6 +256,63 @@ static void verify_at(uint64_t sector, unsigned n, bool write)
 		(unsigned long)sector, n);
 }
 
+#define CBASE 64
+
+static bool all_bytes(const uint8_t *p, uint8_t v)
+{
+	for (unsigned i = 0; i < SECTOR; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+static void mode_counter(uint64_t cap)
+{
+	uint64_t count = cmdline_u64("count", 40), rate = cmdline_u64("rate", 20);
+
+	if (!count || count > 255 || !rate || rate > 1000 || CBASE + count + 1 > cap)
+		fail("counter: need 1 <= count <= 255, 1 <= rate <= 1000, a disk of 320+ sectors");
+	for (uint64_t n = 1; n <= count; n++) {
+		uint64_t t0 = rdtsc();
+		if (blk_req(T_IN, CBASE + n - 1, buf, 2 * SECTOR) != 0)
+			fail("counter: read status");
+		if (!all_bytes(buf, (uint8_t)(n - 1))) {
+			kprintf("blk: counter sector %lu lost its data\n", (unsigned long)(CBASE + n - 1));
+			fail("counter: data written before is gone");
+		}
+		if (!all_bytes(buf + SECTOR, 0)) {
+			kprintf("blk: counter sector %lu already written\n", (unsigned long)(CBASE + n));
+			fail("counter: data from the future");
+		}
+		memset(buf, (uint8_t)n, SECTOR);
+		if (blk_req(T_OUT, CBASE + n, buf, SECTOR) != 0)
+			fail("counter: write status");
+		kprintf("blk: counter %lu\n", (unsigned long)n);
+		while (rdtsc() - t0 < 2000000000ull / rate)
+			cpu_relax();
+	}
+	if (blk_req(T_FLUSH, 0, 0, 0) != 0)
+		fail("flush");
+	kprintf("blk: counter done\n");
+}
+
+static void mode_cverify(void)
+{
+	uint64_t count = cmdline_u64("count", 40), upto = cmdline_u64("upto", 0);
+
+	if (!count || count > 255 || upto > count)
+		fail("cverify: need 1 <= count <= 255, upto <= count");
+	for (uint64_t n = 1; n <= count; n++) {
+		if (blk_req(T_IN, CBASE + n, buf, SECTOR) != 0)
+			fail("cverify: read status");
+		if (!all_bytes(buf, n <= upto ? (uint8_t)n : 0)) {
+			kprintf("blk: cverify sector %lu wrong\n", (unsigned long)(CBASE + n));
+			fail("cverify: data mismatch");
+		}
+	}
+	kprintf("blk: cverify ok upto %lu of %lu\n", (unsigned long)upto, (unsigned long)count);
+}
+
 static void mode_loop(void)
 {
 	uint64_t t0;
@@ -297,6 +363,10 @@ void guest_main(void)
 	quarter = cap / 4;
 	if (!strncmp(mode, "loop", 5)) {
 		mode_loop();
+	} else if (!strncmp(mode, "counter", 8)) {
+		mode_counter(cap);
+	} else if (!strncmp(mode, "cverify", 8)) {
+		mode_cverify();
 	} else if (!strncmp(mode, "ro", 3)) {
 		if (!(f & (1u << F_RO)))
 			fail("device does not report read-only");
@@ -307,7 +377,7 @@ void guest_main(void)
 	} else {
 		bool w = !strncmp(mode, "rw", 3);
 		if (!w && strncmp(mode, "verify", 7)) {
-			kprintf("error: mode=%s (rw|verify|ro|loop)\n", mode);
+			kprintf("error: mode=%s (rw|verify|ro|loop|counter|cverify)\n", mode);
 			rt_exit(EXIT_USAGE);
 		}
 		verify_at(0, 1, w);
