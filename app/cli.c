@@ -15,10 +15,16 @@ static const char usage[] =
 "  run FILE.ini|NAME|--kernel PATH   run one VM in the foreground (serial on stdio)\n"
 "  create NAME --template T [...]   define a VM in the library\n"
 "  start|stop|pause|resume|kill NAME   control a VM running as its own process\n"
+"  stop NAME --save                 suspend to file; the next start resumes\n"
 "  ls [--json]                      list VMs and their state\n"
 "  console NAME                     attach to a VM's serial console (Ctrl-] detaches)\n"
 "  stats NAME [--json] [--watch]    per-vCPU exit statistics\n"
 "  rm NAME                          delete a stopped VM\n"
+"  snapshot NAME [TAG]              snapshot a running VM (it keeps running)\n"
+"  snapshots NAME [--json]          list a VM's snapshots as a tree\n"
+"  restore NAME TAG                 jump back to a snapshot (a stopped VM starts from it)\n"
+"  snapshot-rm NAME TAG             delete a snapshot nothing depends on\n"
+"  clone SRC DST [--linked|--full] [--from-snapshot TAG]   copy a VM (running or not)\n"
 "  screenshot NAME FILE.png         save a running VM's screen\n"
 "  sendkey NAME KEYS                press keys on its keyboard (e.g. ctrl-alt-delete)\n"
 "  img create|info|check|convert|commit|rebase|bench   disk image tool\n"
@@ -55,6 +61,11 @@ int cli_main(int argc, char **argv)
 		return cmd_doctor(argc - 1, argv + 1);
 	{
 		int r = cmd_vm(cmd, argc - 1, argv + 1);
+		if (r >= 0)
+			return r;
+	}
+	{
+		int r = cmd_snapshot(cmd, argc - 1, argv + 1);
 		if (r >= 0)
 			return r;
 	}

@@ -13,5 +13,7 @@ int cmd_run(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_screenshot(int argc, char **argv);
 int cmd_sendkey(int argc, char **argv);
+/* snapshot, snapshots, restore, snapshot-rm, clone; -1 if cmd is none of them. */
+int cmd_snapshot(const char *cmd, int argc, char **argv);
 
 #endif

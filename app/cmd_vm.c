@@ -13,6 +13,7 @@
 #include "vmctl.h"
 #include "vmlib.h"
 #include "vmproc.h"
+#include "vmsnap.h"
 
 #define STOP_TIMEOUT_S 10
 
@@ -68,12 +69,14 @@ static int simple(struct vmlib *lib, const char *name, const char *cmd, const ch
 static int run_start(struct vmlib *lib, const char *name, int argc, char **argv, const char *prog)
 {
 	char err[2048];
+	bool resumed;
 
-	if (vmlib_start(lib, name, err, sizeof(err))) {
+	if (vmsnap_start(lib, name, &resumed, err, sizeof(err))) {
 		fprintf(stderr, "vmdeck start: %s\n", err);
 		return 1;
 	}
-	printf("%s started\n", name);
+	printf(resumed ? "%s resumed from snapshot 'suspend' (saved by stop --save)\n" :
+		"%s started\n", name);
 	return 0;
 }
 
@@ -121,8 +124,10 @@ static int run_rm(struct vmlib *lib, const char *name, int argc, char **argv, co
 static const struct vm_cmd vm_cmds[] = {
 	{ "start", "usage: vmdeck start NAME [--library DIR]\n\n"
 	  "Starts NAME as its own detached process; returns once it runs.\n", run_start },
-	{ "stop", "usage: vmdeck stop NAME [--library DIR]\n\n"
-	  "Asks NAME to power down, waits, and kills it after 10 s.\n", run_stop },
+	{ "stop", "usage: vmdeck stop NAME [--save] [--library DIR]\n\n"
+	  "Asks NAME to power down, waits, and kills it after 10 s.\n"
+	  "  --save   suspend to file instead: its state goes to snapshot 'suspend'\n"
+	  "           (replacing an older one) and the next start resumes from it\n", run_stop },
 	{ "pause", "usage: vmdeck pause NAME [--library DIR]\n\nPauses every vCPU of NAME.\n",
 	  run_pause },
 	{ "resume", "usage: vmdeck resume NAME [--library DIR]\n\nResumes a paused VM.\n",
@@ -138,16 +143,20 @@ static int vm_cmd_main(const struct vm_cmd *vc, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "library", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "save", no_argument, NULL, 'S' },
 		{ 0 }
 	};
 	const char *library = NULL;
 	struct vmlib lib;
+	bool save = false;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'L') {
 			library = optarg;
+		} else if (c == 'S' && vc->run == run_stop) {
+			save = true;
 		} else if (c == 'h') {
 			fputs(vc->usage, stdout);
 			return 0;
@@ -167,6 +176,16 @@ static int vm_cmd_main(const struct vm_cmd *vc, int argc, char **argv)
 	}
 	if (cmd_open_library(library, &lib, vc->name))
 		return 1;
+	if (save) {
+		char err[2048];
+		if (vmsnap_suspend(&lib, argv[optind], err, sizeof(err))) {
+			fprintf(stderr, "vmdeck stop: %s\n", err);
+			return 1;
+		}
+		printf("%s suspended to snapshot 'suspend'; `vmdeck start %s` resumes it\n",
+		       argv[optind], argv[optind]);
+		return 0;
+	}
 	return vc->run(&lib, argv[optind], argc, argv, vc->name);
 }
 

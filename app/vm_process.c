@@ -23,6 +23,8 @@
 #include "proc_stats.h"
 #include "vm.h"
 #include "vmproc.h"
+#include "vmproc_snapshot.h"
+#include "vmsnap_int.h"
 
 #define VMPROC_FLUSH_MS 200
 #define VMPROC_MAX_POLL (2 + CTLSRV_MAX_CLIENTS + 1 + CONSRV_MAX_CLIENTS + 2)
@@ -35,6 +37,7 @@ struct vmproc {
 	struct ctlsrv ctl;
 	struct consrv con;
 	bool paused;
+	const char *restore_dir; /* --restore DIR: start from that snapshot */
 	int ready_fd;
 	int lock_fd;
 };
@@ -186,8 +189,14 @@ static int vmproc_command(void *opaque, const char *cmd, json_object *req, json_
 		}
 		return 0;
 	}
+	{
+		struct vmproc_snap_ctx sc = { &p->lib, p->name, p->cfg, p->m, &p->paused };
+		int r = vmproc_snap_command(&sc, cmd, req, reply, err, errlen);
+		if (r != -ENOSYS)
+			return r;
+	}
 	snprintf(err, errlen, "unknown command '%.64s' (known: status, stats, pause, resume, "
-		 "powerdown, kill, screenshot, sendkey)", cmd);
+		 "powerdown, kill, screenshot, sendkey, snapshot, restore, suspend)", cmd);
 	return -ENOSYS;
 }
 
@@ -345,10 +354,11 @@ static void event_loop(struct vmproc *p, int sfd)
 
 static int parse_args(struct vmproc *p, int argc, char **argv)
 {
-	enum { O_READY = 256, O_LIBRARY };
+	enum { O_READY = 256, O_LIBRARY, O_RESTORE };
 	static const struct option opts[] = {
 		{ "ready-fd", required_argument, NULL, O_READY },
 		{ "library", required_argument, NULL, O_LIBRARY },
+		{ "restore", required_argument, NULL, O_RESTORE },
 		{ 0 }
 	};
 	const char *library = NULL;
@@ -361,11 +371,15 @@ static int parse_args(struct vmproc *p, int argc, char **argv)
 			p->ready_fd = atoi(optarg);
 		else if (c == O_LIBRARY)
 			library = optarg;
+		else if (c == O_RESTORE)
+			p->restore_dir = optarg;
 		else
-			return fail(p, "usage: vmdeck __vm-process [--ready-fd N] --library DIR NAME");
+			return fail(p, "usage: vmdeck __vm-process [--ready-fd N] [--restore DIR] "
+				    "--library DIR NAME");
 	}
 	if (optind + 1 != argc || !config_name_valid(argv[optind]))
-		return fail(p, "usage: vmdeck __vm-process [--ready-fd N] --library DIR NAME");
+		return fail(p, "usage: vmdeck __vm-process [--ready-fd N] [--restore DIR] "
+			    "--library DIR NAME");
 	snprintf(p->name, sizeof(p->name), "%s", argv[optind]);
 	if (vmlib_open(&p->lib, library, err, sizeof(err)))
 		return fail(p, err);
@@ -376,7 +390,8 @@ int vmproc_main(int argc, char **argv)
 {
 	struct vmproc p = { .ready_fd = -1, .lock_fd = -1 };
 	struct machine_opts mo = { .console_sink = consrv_sink, .console_opaque = &p.con };
-	char err[1024] = "", path[PATH_MAX], fbpath[PATH_MAX], note[256];
+	char err[1024] = "", path[PATH_MAX], fbpath[PATH_MAX], note[256], mempath[PATH_MAX + 16];
+	struct snap_file snapf = { 0 };
 	int status = 1, sfd = -1, r;
 	bool servers = false;
 	sigset_t sigs;
@@ -403,6 +418,16 @@ int vmproc_main(int argc, char **argv)
 	vmproc_vm_path(&p.lib, p.name, "vm.ini", path, sizeof(path));
 	if (config_load(path, p.cfg, err, sizeof(err)) || config_validate(p.cfg, err, sizeof(err)))
 		goto out;
+	if (p.restore_dir) {
+		char serr[900];
+		if (vmproc_snap_open(&p.lib, p.name, p.restore_dir, p.cfg, &snapf, serr,
+				     sizeof(serr))) {
+			snprintf(err, sizeof(err), "snapshot %.100s: %s", p.restore_dir, serr);
+			goto out;
+		}
+		snprintf(mempath, sizeof(mempath), "%s/memory.bin", p.restore_dir);
+		mo.restore_mem = mempath;
+	}
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -423,11 +448,21 @@ int vmproc_main(int argc, char **argv)
 	servers = true;
 	vmproc_path(&p.lib, p.name, "framebuffer", fbpath, sizeof(fbpath));
 	mo.fb_path = fbpath; /* the dashboard's preview maps it (vmctl_fb_map) */
-	if (machine_create(p.cfg, &mo, &p.m, err, sizeof(err)) ||
-	    machine_start(p.m, err, sizeof(err)))
+	if (machine_create(p.cfg, &mo, &p.m, err, sizeof(err)))
+		goto out;
+	{
+		struct vmproc_snap_ctx sc = { &p.lib, p.name, p.cfg, p.m, &p.paused };
+		if (!p.restore_dir)
+			vmsnap_current_write(&p.lib, p.name, NULL); /* a cold boot */
+		else if (vmproc_snap_load(&sc, p.restore_dir, &snapf, err, sizeof(err)))
+			goto out;
+	}
+	snap_file_free(&snapf);
+	if (machine_start(p.m, err, sizeof(err)))
 		goto out;
 
-	fprintf(stderr, "vmdeck %s: started, pid %d\n", p.name, (int)getpid());
+	fprintf(stderr, "vmdeck %s: %s, pid %d\n", p.name,
+		p.restore_dir ? "started from a snapshot" : "started", (int)getpid());
 	ready_report(&p, "ok\n");
 	event_loop(&p, sfd);
 	vm_join(machine_vm(p.m));
@@ -450,6 +485,7 @@ out:
 		ctlsrv_close(&p.ctl);
 		consrv_close(&p.con);
 	}
+	snap_file_free(&snapf);
 	free(p.cfg);
 	if (sfd >= 0)
 		close(sfd);

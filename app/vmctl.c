@@ -226,6 +226,78 @@ int vmctl_sendkey(struct vmctl *c, const char *keys, char *err, size_t errlen)
 	return vmctl_do(c, req, err, errlen);
 }
 
+static void set_timeout(struct vmctl *c, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+static int snap_request(struct vmctl *c, const char *cmd, const char *tag, json_object **reply,
+			char *err, size_t errlen)
+{
+	json_object *req = new_req(cmd);
+	int r;
+
+	if (tag)
+		json_object_object_add(req, "tag", json_object_new_string(tag));
+	set_timeout(c, VMCTL_SNAPSHOT_TIMEOUT_MS);
+	r = vmctl_request(c, req, reply, err, errlen);
+	set_timeout(c, VMCTL_TIMEOUT_MS);
+	json_object_put(req);
+	return r;
+}
+
+static double get_double(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
+}
+
+int vmctl_snapshot(struct vmctl *c, const char *tag, struct vmctl_snap_result *out, char *err,
+		   size_t errlen)
+{
+	json_object *reply, *v;
+	int r = snap_request(c, "snapshot", tag, &reply, err, errlen);
+
+	if (r)
+		return r;
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->tag, sizeof(out->tag), "%s", tag);
+		if (json_object_object_get_ex(reply, "parent", &v) && json_object_get_string(v))
+			snprintf(out->parent, sizeof(out->parent), "%s", json_object_get_string(v));
+		out->pause_ms = get_double(reply, "pause_ms");
+		out->total_ms = get_double(reply, "total_ms");
+		if (json_object_object_get_ex(reply, "bytes", &v))
+			out->bytes = (uint64_t)json_object_get_int64(v);
+	}
+	json_object_put(reply);
+	return 0;
+}
+
+int vmctl_restore(struct vmctl *c, const char *tag, double *restore_ms, char *err, size_t errlen)
+{
+	json_object *reply;
+	int r = snap_request(c, "restore", tag, &reply, err, errlen);
+
+	if (r)
+		return r;
+	if (restore_ms)
+		*restore_ms = get_double(reply, "restore_ms");
+	json_object_put(reply);
+	return 0;
+}
+
+int vmctl_suspend(struct vmctl *c, char *err, size_t errlen)
+{
+	json_object *reply;
+	int r = snap_request(c, "suspend", NULL, &reply, err, errlen);
+
+	json_object_put(reply);
+	return r;
+}
+
 int vmctl_console_open(struct vmlib *lib, const char *name, char *err, size_t errlen)
 {
 	/* No timeouts: a console is interactive. */

@@ -69,6 +69,22 @@ int vmctl_screenshot(struct vmctl *c, const char *png_path, char *err, size_t er
 /* keys like "ctrl-alt-delete", "a", "ret". */
 int vmctl_sendkey(struct vmctl *c, const char *keys, char *err, size_t errlen);
 
+/* Snapshots (vmsnap.h is the library-level interface). The VM runs on
+ * after a snapshot; restore reverts it in place. "suspend" (vmctl_simple)
+ * snapshots to the tag "suspend" and stops the VM. Both wait up to
+ * VMCTL_SNAPSHOT_TIMEOUT_MS (writing a large RAM takes a while). */
+#define VMCTL_SNAPSHOT_TIMEOUT_MS 300000
+struct vmctl_snap_result {
+	char tag[64];
+	char parent[64];
+	double pause_ms, total_ms;
+	uint64_t bytes;
+};
+int vmctl_snapshot(struct vmctl *c, const char *tag, struct vmctl_snap_result *out, char *err,
+		   size_t errlen);
+int vmctl_restore(struct vmctl *c, const char *tag, double *restore_ms, char *err, size_t errlen);
+int vmctl_suspend(struct vmctl *c, char *err, size_t errlen);
+
 /* The serial console: a connected stream socket (raw bytes both ways);
  * on connect the VM sends the scrollback ring first. */
 int vmctl_console_open(struct vmlib *lib, const char *name, char *err, size_t errlen);

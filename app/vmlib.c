@@ -15,6 +15,7 @@
 #include "vmctl.h"
 #include "vmlib.h"
 #include "vmproc.h"
+#include "vmsnap_int.h"
 
 #define VMLIB_MAX_DISK (16ULL << 40)
 
@@ -506,6 +507,15 @@ int vmlib_remove(struct vmlib *lib, const char *name, char *err, size_t errlen)
 	if (e.state != VMLIB_STOPPED && e.state != VMLIB_DEAD) {
 		snprintf(err, errlen, "%s is running (pid %d): stop it first", name, (int)e.pid);
 		return -EBUSY;
+	}
+	{
+		char who[512];
+		r = vmsnap_find_dependant(lib, name, NULL, who, sizeof(who));
+		if (r) {
+			snprintf(err, errlen, "%s is in use: %s depends on it (remove that first)",
+				 name, who);
+			return r;
+		}
 	}
 	vmproc_vm_path(lib, name, NULL, dir, sizeof(dir));
 	/* vm.ini, disks, notes and snapshots/: the whole tree, depth first,

@@ -82,7 +82,12 @@ int vmlib_create(struct vmlib *lib, const struct vmlib_create_req *req, char *er
 int vmlib_remove(struct vmlib *lib, const char *name, char *err, size_t errlen);
 
 /* Starts NAME as a detached process; returns once its control socket
- * answers (or fails with the process's error message). */
+ * answers (or fails with the process's error message). A VM suspended by
+ * `stop --save` resumes (vmsnap_start). */
 int vmlib_start(struct vmlib *lib, const char *name, char *err, size_t errlen);
+/* The same, from the snapshot directory snapshot_dir (NULL: boot cold); the
+ * VM process checks the snapshot against NAME's vm.ini. */
+int vmlib_start_from(struct vmlib *lib, const char *name, const char *snapshot_dir, char *err,
+		     size_t errlen);
 
 #endif

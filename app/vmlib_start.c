@@ -17,6 +17,7 @@
 #include "vmctl.h"
 #include "vmlib.h"
 #include "vmproc.h"
+#include "vmsnap.h"
 
 #define VMLIB_START_TIMEOUT_MS 10000
 
@@ -121,9 +122,16 @@ static int wait_status(struct vmlib *lib, const char *name, char *err, size_t er
 
 int vmlib_start(struct vmlib *lib, const char *name, char *err, size_t errlen)
 {
+	return vmsnap_start(lib, name, NULL, err, errlen);
+}
+
+int vmlib_start_from(struct vmlib *lib, const char *name, const char *snapshot_dir, char *err,
+		     size_t errlen)
+{
 	struct vmlib_entry e;
 	char fdarg[16];
-	char *argv[8];
+	char *argv[10];
+	int argc = 0;
 	int pipefd[2], r, st;
 	pid_t pid;
 
@@ -140,14 +148,18 @@ int vmlib_start(struct vmlib *lib, const char *name, char *err, size_t errlen)
 		return r;
 	}
 	snprintf(fdarg, sizeof(fdarg), "3");
-	argv[0] = "vmdeck";
-	argv[1] = VMPROC_HIDDEN_CMD;
-	argv[2] = "--ready-fd";
-	argv[3] = fdarg;
-	argv[4] = "--library";
-	argv[5] = lib->dir;
-	argv[6] = (char *)name;
-	argv[7] = NULL;
+	argv[argc++] = "vmdeck";
+	argv[argc++] = VMPROC_HIDDEN_CMD;
+	argv[argc++] = "--ready-fd";
+	argv[argc++] = fdarg;
+	argv[argc++] = "--library";
+	argv[argc++] = lib->dir;
+	if (snapshot_dir) {
+		argv[argc++] = "--restore";
+		argv[argc++] = (char *)snapshot_dir;
+	}
+	argv[argc++] = (char *)name;
+	argv[argc] = NULL;
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;

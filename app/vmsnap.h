@@ -41,6 +41,14 @@ int vmsnap_restore(struct vmlib *lib, const char *name, const char *tag, char *e
 /* Refuses (naming who) when a clone or another snapshot depends on it. */
 int vmsnap_remove(struct vmlib *lib, const char *name, const char *tag, char *err, size_t errlen);
 
+/* Starts a stopped VM: from its "suspend" snapshot when `vmdeck stop --save`
+ * left one (which is then removed; *resumed true), else a cold boot.
+ * vmlib_start calls this. resumed may be NULL. (Added for issue 6 item 6.) */
+int vmsnap_start(struct vmlib *lib, const char *name, bool *resumed, char *err, size_t errlen);
+/* Suspends a running VM to file: snapshot "suspend" (replacing an older
+ * one), then the VM stops; returns once it has. */
+int vmsnap_suspend(struct vmlib *lib, const char *name, char *err, size_t errlen);
+
 enum vmsnap_clone_mode { VMSNAP_CLONE_LINKED, VMSNAP_CLONE_FULL };
 /* Clones src into a new library VM dst with a fresh identity. Stopped src:
  * linked = new qcow2 overlays on src's (then frozen) disks, O(1) in disk
