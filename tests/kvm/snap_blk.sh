@@ -83,7 +83,7 @@ cmp -s "$TMP/run2.out" "$TMP/run3.out" || { diff "$TMP/run2.out" "$TMP/run3.out"
 ok "second restore: identical output, its own overlay, frozen image untouched"
 
 # ---- a snapshot of a restored VM chains on ----
-timeout 60 "$VMDECK" run --restore "$d/s1" --timeout 30 --snapshot-at 0.5:"$d/s2" \
+timeout 60 "$VMDECK" run --restore "$d/s1" --timeout 30 --snapshot-at 0.2:"$d/s2" \
   >"$TMP/run4.out" 2>"$TMP/run4.err"
 st=$?; expect_eq "$st" 0 "restore + snapshot ($(cat "$TMP/run4.err"))"
 expect_grep "snapshot $d/s2: paused" "$TMP/run4.err" "snapshot of a restored VM"
