@@ -391,6 +391,7 @@ int vmproc_main(int argc, char **argv)
 	struct vmproc p = { .ready_fd = -1, .lock_fd = -1 };
 	struct machine_opts mo = { .console_sink = consrv_sink, .console_opaque = &p.con };
 	char err[1024] = "", path[PATH_MAX], fbpath[PATH_MAX], note[256], mempath[PATH_MAX + 16];
+	char vmini[PATH_MAX];
 	struct snap_file snapf = { 0 };
 	int status = 1, sfd = -1, r;
 	bool servers = false;
@@ -448,6 +449,9 @@ int vmproc_main(int argc, char **argv)
 	servers = true;
 	vmproc_path(&p.lib, p.name, "framebuffer", fbpath, sizeof(fbpath));
 	mo.fb_path = fbpath; /* the dashboard's preview maps it (vmctl_fb_map) */
+	/* Snapshots and restores move disks to new overlays: vm.ini follows. */
+	vmproc_vm_path(&p.lib, p.name, "vm.ini", vmini, sizeof(vmini));
+	mo.vm_ini = vmini;
 	if (machine_create(p.cfg, &mo, &p.m, err, sizeof(err)))
 		goto out;
 	{

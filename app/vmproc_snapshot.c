@@ -160,7 +160,9 @@ static int cmd_suspend(struct vmproc_snap_ctx *c, json_object *reply, char *err,
 	return 0;
 }
 
-/* Every check that needs the (paused) VM, changing nothing. */
+/* Every check that needs the (paused) VM, changing nothing: the same as
+ * machine_restore_state's first half, so that a failure in its second half
+ * is known to have changed the VM. */
 static int precheck(struct machine *m, const struct snap_file *f, char *err, size_t errlen)
 {
 	struct vm *vm = machine_vm(m);
@@ -168,6 +170,10 @@ static int precheck(struct machine *m, const struct snap_file *f, char *err, siz
 
 	if (!r)
 		r = vm_devices_load(vm, f, 1, err, errlen);
+	if (!r)
+		r = machine_pci_load(m, f, true, err, errlen);
+	if (!r)
+		r = machine_disks_restore(m, f, true, err, errlen);
 	if (!r)
 		r = fbdev_load(machine_display_fbdev(m), f, 1, err, errlen);
 	if (!r)

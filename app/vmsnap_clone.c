@@ -339,6 +339,11 @@ int vmsnap_clone(struct vmlib *lib, const char *src, const char *dst, enum vmsna
 		r = clone_tag(j, &e, from_tag, tag, sizeof(tag), err, errlen);
 		if (r)
 			goto out;
+		/* The snapshot moved the source's disks to new overlays. */
+		vmproc_vm_path(lib, src, "vm.ini", ini, sizeof(ini));
+		r = config_load(ini, live, err, errlen);
+		if (r)
+			goto out;
 		vmsnap_path(lib, src, tag, sdir, sizeof(sdir));
 		snprintf(ini, sizeof(ini), "%s/config.ini", sdir);
 		r = config_load(ini, j->scfg, err, errlen);

@@ -47,7 +47,7 @@ void vmsnap_current_read(const struct vmlib *lib, const char *name, char *tag, s
 int vmsnap_current_write(const struct vmlib *lib, const char *name, const char *tag);
 
 /* A snapshot's machine fits the VM's definition: same vCPUs, memory,
- * display (and its size), and disks (indices and formats). The error
+ * display (and its size), and disks (indices, read-only or not). The error
  * names the first difference. */
 int vmsnap_config_compatible(const struct vm_config *vm, const struct vm_config *snap,
 			     char *err, size_t errlen);

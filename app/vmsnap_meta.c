@@ -238,10 +238,12 @@ int vmsnap_config_compatible(const struct vm_config *vm, const struct vm_config 
 				 a->present ? "present" : "absent");
 			return -EINVAL;
 		}
-		if (a->present && (strcmp(a->format, b->format) || a->readonly != b->readonly)) {
-			snprintf(err, errlen, "config-mismatch: disk.%u is %s%s in the snapshot but "
-				 "%s%s in the VM", i, b->format, b->readonly ? " read-only" : "",
-				 a->format, a->readonly ? " read-only" : "");
+		/* Formats may differ: a snapshot freezes a raw image under a
+		 * qcow2 overlay. */
+		if (a->present && a->readonly != b->readonly) {
+			snprintf(err, errlen, "config-mismatch: disk.%u is %s in the snapshot but %s "
+				 "in the VM", i, b->readonly ? "read-only" : "writable",
+				 a->readonly ? "read-only" : "writable");
 			return -EINVAL;
 		}
 	}
