@@ -96,13 +96,13 @@ int dialog_pick_key(struct dialog_pick *d, int key)
 void dialog_pick_draw(struct dialog_pick *d, struct crt *t, time_t now)
 {
 	int w = t->cols - 4 < 100 ? t->cols - 4 : 100;
-	int rows = (int)d->set.n < 3 ? 3 : (int)d->set.n;
+	int rows = d->set.n ? (int)d->set.n : 1;
 	int maxrows = t->rows - 10 < 3 ? 3 : t->rows - 10;
 	char title[96], label[160], when[32], size[16], ram[16];
 
 	if (rows > maxrows)
 		rows = maxrows;
-	int h = rows + 7;
+	int h = rows + 6; /* border, header, rows, gap, count/error, keys, border */
 	int y = (t->rows - h) / 2, x = (t->cols - w) / 2;
 	if (y < 0)
 		y = 0;

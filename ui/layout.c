@@ -9,7 +9,7 @@ static int clampi(int v, int lo, int hi)
 }
 
 void layout_compute(int rows, int cols, unsigned nvms, unsigned nvcpus, bool preview,
-		    struct layout *out)
+		    unsigned detail_extra, struct layout *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->title = (struct ui_rect){ 0, 0, 1, cols };
@@ -24,8 +24,15 @@ void layout_compute(int rows, int cols, unsigned nvms, unsigned nvcpus, bool pre
 	int list_h = clampi(1 + (int)(nvms ? nvms : 1), 3, avail * 30 / 100);
 	out->list = (struct ui_rect){ y, 0, list_h, cols };
 	y += list_h;
-	out->detail = (struct ui_rect){ y, 0, 2, cols };
-	y += 2;
+	int extra = 0;
+	if (detail_extra) {
+		int room = rows - 1 - (y + 2) - 8;
+		extra = clampi((int)(detail_extra > 64 ? 64 : detail_extra), 0, room > 0 ? room : 0);
+		if (extra < 2)
+			extra = 0; /* a header alone says nothing */
+	}
+	out->detail = (struct ui_rect){ y, 0, 2 + extra, cols };
+	y += 2 + extra;
 	/* vCPU rows: header + one per vCPU, leaving at least 6 rows below. */
 	int vc_h = 0;
 	if (nvcpus) {

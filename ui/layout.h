@@ -18,9 +18,11 @@ struct layout {
 #define LAYOUT_MIN_COLS 60
 
 /* nvms: VMs in the list; nvcpus: vCPU rows wanted (0 when the selected VM
- * is not running); preview: the selected VM has a display to preview. */
+ * is not running); preview: the selected VM has a display to preview;
+ * detail_extra: rows wanted below the detail's two (its snapshot tree),
+ * given only while at least 8 rows stay for what comes below. */
 void layout_compute(int rows, int cols, unsigned nvms, unsigned nvcpus, bool preview,
-		    struct layout *out);
+		    unsigned detail_extra, struct layout *out);
 
 /* Picks table columns that fit: columns are taken in priority order (0 =
  * most important) while their widths (plus one space each) fit in avail;

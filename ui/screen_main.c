@@ -24,6 +24,16 @@ static void draw_title(struct ui *ui, const struct ui_rect *r)
 	crt_textf(t, r->y, 1, r->w - 11, CRT_TITLE, "vmdeck  %zu VMs, %zu running   library %s",
 		  ui->model.nvm, model_running(&ui->model), ui->lib.dir);
 	crt_text(t, r->y, r->w - 9, 8, CRT_TITLE, clock);
+	/* The status line: what snapshot work is under way or just ended. */
+	if (ui->status[0] && ui->status_until && now >= ui->status_until)
+		ui->status[0] = 0;
+	if (ui->status[0]) {
+		int len = (int)strlen(ui->status) + 2, x = r->w - 11 - len;
+		if (x < r->w / 3)
+			x = r->w / 3;
+		crt_fill(t, r->y, x - 1, r->w - 10 - x, CRT_TITLE);
+		crt_textf(t, r->y, x, r->w - 11 - x, ui->status_role, " %s ", ui->status);
+	}
 }
 
 struct fkey {
@@ -35,7 +45,10 @@ static void draw_footer(struct ui *ui, const struct ui_rect *r)
 	static const struct fkey main_keys[] = {
 		{ "F1", "Help" }, { "F2", "Start" }, { "F3", "Stop" }, { "p", "Pause" },
 		{ "k", "Kill" }, { "c", "Console" }, { "F7", "New" }, { "F8", "Delete" },
-		{ "F10", "Quit" },
+		{ "s", "Snap" }, { "r", "Restore" }, { "C", "Clone" }, { "F10", "Quit" },
+	};
+	static const struct fkey pick_keys[] = {
+		{ "Enter", "Restore" }, { "d", "Delete" }, { "C", "Clone" }, { "Esc", "Close" },
 	};
 	static const struct fkey con_keys[] = {
 		{ "^]", "Leave console" }, { "PgUp", "Scroll back" }, { "PgDn", "Forward" },
@@ -48,7 +61,10 @@ static void draw_footer(struct ui *ui, const struct ui_rect *r)
 	size_t n = sizeof(main_keys) / sizeof(main_keys[0]);
 	int x = 0;
 
-	if (ui->create.open || ui->confirm.open) {
+	if (ui->pick.open && !ui->confirm.open) {
+		k = pick_keys;
+		n = sizeof(pick_keys) / sizeof(pick_keys[0]);
+	} else if (ui->create.open || ui->confirm.open || ui_snap_dialog_open(ui)) {
 		k = dlg_keys;
 		n = 3;
 	} else if (ui->focus == UI_FOCUS_CONSOLE) {
@@ -61,7 +77,7 @@ static void draw_footer(struct ui *ui, const struct ui_rect *r)
 		x += crt_text(t, r->y, x, r->w - x, CRT_FLABEL, k[i].label);
 		x += crt_text(t, r->y, x, r->w - x, CRT_FLABEL, " ");
 	}
-	if (ui->focus == UI_FOCUS_CONSOLE && !ui->create.open && !ui->confirm.open)
+	if (ui->focus == UI_FOCUS_CONSOLE && !ui->create.open && !ui->confirm.open && !ui_snap_dialog_open(ui))
 		crt_textf(t, r->y, x + 1, r->w - x - 1, CRT_FLABEL, "-- keys go to %s's serial console --",
 			  ui->con.name);
 }
@@ -77,7 +93,10 @@ void ui_draw(struct ui *ui)
 		nvcpus = v->cur->nvcpus ? v->cur->nvcpus : v->e.cpus;
 	if (v && v->e.has_display && model_vm_live(v))
 		preview = true;
-	layout_compute(t->rows, t->cols, (unsigned)ui->model.nvm, nvcpus, preview, &ui->lay);
+	unsigned snap_rows = 0;
+	if (v && ui->snaps.n && !strcmp(ui->snaps.vm, v->e.name))
+		snap_rows = 1 + (ui->snaps.n < PANEL_DETAIL_SNAPS ? (unsigned)ui->snaps.n : PANEL_DETAIL_SNAPS);
+	layout_compute(t->rows, t->cols, (unsigned)ui->model.nvm, nvcpus, preview, snap_rows, &ui->lay);
 	crt_erase(t);
 	crt_cursor(t, -1, -1);
 	if (ui->lay.too_small) {
@@ -101,9 +120,12 @@ void ui_draw(struct ui *ui)
 	/* The console last: it places the cursor when focused. */
 	panel_console_draw(ui, &ui->lay.console);
 	draw_footer(ui, &ui->lay.footer);
+	/* The confirmation may sit on top of the restore picker. */
+	if (ui->create.open)
+		dialog_create_draw(&ui->create, t);
+	else
+		ui_snap_draw(ui);
 	if (ui->confirm.open)
 		dialog_confirm_draw(&ui->confirm, t);
-	else if (ui->create.open)
-		dialog_create_draw(&ui->create, t);
 	crt_flush(t);
 }

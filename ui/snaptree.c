@@ -99,7 +99,7 @@ void snaptag_default(time_t when, const struct vmsnap_info *s, size_t n, char *o
 	struct tm tm;
 
 	localtime_r(&when, &tm);
-	strftime(base, sizeof(base), "%Y%m%d-%H%M%S", &tm);
+	strftime(base, sizeof(base), "snap-%Y%m%d-%H%M%S", &tm);
 	snprintf(out, len, "%s", base);
 	for (unsigned k = 2; tag_taken(s, n, out) && k < 1000; k++)
 		snprintf(out, len, "%s-%u", base, k);
@@ -113,11 +113,15 @@ const char *snaptag_problem(const char *tag)
 		return "required";
 	if (n >= VMSNAP_TAG_MAX)
 		return "too long (max 63)";
-	if (!strcmp(tag, ".") || !strcmp(tag, ".."))
-		return "not '.' or '..'";
+	if (tag[0] == '.' || tag[0] == '-')
+		return "must not start with '.' or '-'";
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)tag[i]) && !strchr("-_.", tag[i]))
 			return "letters, digits, '-', '_', '.' only";
+	if (strstr(tag, ".."))
+		return "no '..'";
+	if (strstr(tag, ".tmp."))
+		return "no '.tmp.' (temporary names)";
 	return NULL;
 }
 

@@ -25,12 +25,13 @@ size_t snaptree_layout(const struct vmsnap_info *s, size_t n, struct snaptree_ro
 /* The row showing the current snapshot, or 0 when none is current. */
 size_t snaptree_current_row(const struct vmsnap_info *s, const struct snaptree_row *rows, size_t n);
 
-/* A tag from the time ("20240131-142501", local time), made unique among
- * the existing ones with a "-2", "-3", ... suffix. */
+/* A tag from the time ("snap-20240131-142501", local time, as the CLI
+ * makes them), made unique among the existing ones with "-2", "-3", ... */
 void snaptag_default(time_t when, const struct vmsnap_info *s, size_t n, char *out, size_t len);
 
 /* NULL when tag is acceptable (what vmsnap_tag_valid accepts: 1-63 of
- * letters, digits, '-', '_', '.', not "." or ".."), else what is wrong. */
+ * letters, digits, '-', '_', '.', not starting with '.' or '-', no "..",
+ * no ".tmp."), else what is wrong. */
 const char *snaptag_problem(const char *tag);
 
 /* The tree column: current marker ('*' or ' '), two spaces per level of

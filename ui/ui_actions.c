@@ -226,6 +226,9 @@ int ui_action_confirmed(struct ui *ui, int action, const char *target, int butto
 		return button == 0 ? ui_action_kill(ui, true) : UI_REDRAW;
 	case UI_ACT_DELETE:
 		return button == 0 ? ui_action_delete(ui, true) : UI_REDRAW;
+	case UI_ACT_RESTORE:
+	case UI_ACT_SNAP_DELETE:
+		return ui_snap_confirmed(ui, action, button);
 	case UI_ACT_QUIT:
 		if (button == 2)
 			return UI_REDRAW;

@@ -130,6 +130,8 @@ int ui_key(struct ui *ui, const struct crt_key *k)
 		r = dialog_create_key(&ui->create, k->code, name_exists, &ui->model);
 		return r == DC_SUBMIT ? ui_action_create_submit(ui) : UI_REDRAW;
 	}
+	if (ui_snap_dialog_open(ui))
+		return ui_snap_key(ui, k->code);
 	if (ui->focus == UI_FOCUS_CONSOLE)
 		return console_key(ui, k);
 
@@ -144,8 +146,14 @@ int ui_key(struct ui *ui, const struct crt_key *k)
 	case '\r':
 	case '\n':
 	case CRT_K_F(2):
-	case 's':
 		return ui_action_start(ui);
+	case 's':
+		return ui_action_snapshot(ui);
+	case 'r':
+		return ui_action_restore(ui);
+	case 'C':
+	case CRT_K_F(5):
+		return ui_action_clone(ui);
 	case CRT_K_F(3):
 	case 'S':
 		return ui_action_stop(ui, false);
@@ -156,7 +164,6 @@ int ui_key(struct ui *ui, const struct crt_key *k)
 	case CRT_K_F(9):
 		return ui_action_kill(ui, false);
 	case 'c':
-	case CRT_K_F(5):
 		return focus_console(ui);
 	case 'n':
 	case CRT_K_F(7):

@@ -64,6 +64,7 @@ static void sample(struct ui *ui)
 
 	model_sample(&ui->model);
 	follow_selection(ui);
+	ui_snap_sample(ui);
 	v = ui_selected(ui);
 	if (v && v->e.has_display && model_vm_live(v) && ui->lay.preview.h > 2)
 		pvlink_sample(&ui->pv, &ui->lib, v->e.name, v->e.pid, (unsigned)ui->lay.preview.w - 2,
@@ -113,6 +114,14 @@ int ui_main(const char *library_dir)
 	uint64_t next_sample = 0, last_draw = 0;
 	bool dirty = true, quit = false;
 	while (!quit) {
+		if (ui->job.kind) {
+			/* Snapshot work blocks for up to about a second: show the
+			 * status line saying so first, then sample the result. */
+			ui_draw(ui);
+			ui_job_run(ui);
+			next_sample = 0;
+			dirty = true;
+		}
 		uint64_t now = now_ms();
 		if (now >= next_sample) {
 			sample(ui);
@@ -143,8 +152,9 @@ int ui_main(const char *library_dir)
 		}
 		struct crt_key k;
 		int react = 0;
-		/* Drain every waiting key: a burst (paste) costs one redraw. */
-		while (crt_read_key(&ui->crt, &k))
+		/* Drain every waiting key: a burst (paste) costs one redraw;
+		 * a queued snapshot job runs before the keys after it. */
+		while (!ui->job.kind && crt_read_key(&ui->crt, &k))
 			react |= ui_key(ui, &k) | UI_REDRAW;
 		if (react & UI_RESCAN)
 			next_sample = 0;
@@ -157,6 +167,7 @@ int ui_main(const char *library_dir)
 out:
 	conlink_detach(&ui->con);
 	pvlink_free(&ui->pv);
+	ui_snap_free(ui);
 	model_free(&ui->model);
 	free(ui->templates);
 	free(ui);

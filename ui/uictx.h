@@ -5,13 +5,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "conlink.h"
 #include "crt.h"
 #include "dialogs.h"
+#include "dialogs_snap.h"
 #include "layout.h"
 #include "model.h"
 #include "pvlink.h"
+#include "snapset.h"
 #include "vmlib.h"
 
 enum ui_react {
@@ -22,7 +25,21 @@ enum ui_react {
 
 enum ui_focus { UI_FOCUS_LIST, UI_FOCUS_CONSOLE };
 
-enum ui_confirm_action { UI_ACT_STOP = 1, UI_ACT_KILL, UI_ACT_DELETE, UI_ACT_QUIT };
+enum ui_confirm_action {
+	UI_ACT_STOP = 1, UI_ACT_KILL, UI_ACT_DELETE, UI_ACT_QUIT, UI_ACT_RESTORE, UI_ACT_SNAP_DELETE,
+};
+
+/* Snapshot work that blocks (up to about a second): queued by a key, the
+ * main loop draws the "...ing" status first, then runs it (ui_snap.c). */
+enum ui_job_kind { UI_JOB_NONE, UI_JOB_SNAPSHOT, UI_JOB_RESTORE, UI_JOB_SNAP_RM, UI_JOB_CLONE };
+
+struct ui_job {
+	enum ui_job_kind kind;
+	char vm[VMLIB_NAME_MAX];
+	char tag[VMSNAP_TAG_MAX];
+	char dst[VMLIB_NAME_MAX];          /* clone */
+	enum vmsnap_clone_mode mode;       /* clone */
+};
 
 struct ui {
 	struct crt crt;
@@ -43,6 +60,15 @@ struct ui {
 	int help_top;
 	struct dialog_create create;
 	struct dialog_confirm confirm;
+	struct dialog_snap snapdlg;
+	struct dialog_pick pick;
+	struct dialog_clone clone;
+	char confirm_tag[VMSNAP_TAG_MAX];    /* the snapshot a restore/delete confirmation is about */
+	struct snapset snaps;                /* the selected VM's snapshots, sampled */
+	struct ui_job job;
+	char status[200];                    /* status line (title bar), "" for none */
+	enum crt_role status_role;
+	time_t status_until;                 /* 0: until replaced */
 };
 
 /* screen_main.c */
@@ -61,10 +87,23 @@ int ui_action_new(struct ui *ui);
 int ui_action_create_submit(struct ui *ui);
 int ui_action_confirmed(struct ui *ui, int action, const char *target, int button);
 void ui_create_demos(struct ui *ui);
+/* ui_snap.c: snapshot, restore, clone */
+int ui_action_snapshot(struct ui *ui);
+int ui_action_restore(struct ui *ui);
+int ui_action_clone(struct ui *ui);
+int ui_snap_key(struct ui *ui, int key);     /* a snapshot dialog is open */
+bool ui_snap_dialog_open(const struct ui *ui);
+int ui_snap_confirmed(struct ui *ui, int action, int button);
+void ui_snap_sample(struct ui *ui);          /* the selected VM's snapshot list */
+void ui_job_run(struct ui *ui);
+void ui_snap_draw(struct ui *ui);            /* the open snapshot dialog */
+void ui_snap_free(struct ui *ui);
 /* panels */
 void panel_vmlist_draw(struct ui *ui, const struct ui_rect *r);
 /* Row index of the VM at screen row y, or -1. */
 int panel_vmlist_hit(const struct ui *ui, const struct ui_rect *r, int y);
+/* Snapshot rows the detail shows at most (more: r lists them all). */
+#define PANEL_DETAIL_SNAPS 5
 void panel_detail_draw(struct ui *ui, const struct ui_rect *r);
 void panel_vcpu_draw(struct ui *ui, const struct ui_rect *r);
 void panel_console_draw(struct ui *ui, const struct ui_rect *r);

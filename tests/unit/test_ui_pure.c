@@ -103,7 +103,7 @@ Test(ui_rates, vm_from_two_samples)
 Test(ui_layout, standard_terminal)
 {
 	struct layout l;
-	layout_compute(40, 120, 4, 4, true, &l);
+	layout_compute(40, 120, 4, 4, true, 0, &l);
 	cr_assert(!l.too_small);
 	cr_assert_eq(l.title.y, 0);
 	cr_assert_eq(l.footer.y, 39);
@@ -123,22 +123,22 @@ Test(ui_layout, standard_terminal)
 Test(ui_layout, no_preview_narrow_and_tiny)
 {
 	struct layout l;
-	layout_compute(40, 120, 4, 0, false, &l);
+	layout_compute(40, 120, 4, 0, false, 0, &l);
 	cr_assert_eq(l.preview.h, 0);
 	cr_assert_eq(l.vcpus.h, 0);
 	cr_assert_eq(l.events.y, l.console.y, "events beside the console");
-	layout_compute(30, 80, 4, 2, true, &l);
+	layout_compute(30, 80, 4, 2, true, 0, &l);
 	cr_assert_eq(l.console.w, 80, "narrow: console full width");
 	cr_assert_eq(l.events.y, l.console.y + l.console.h);
 	cr_assert_eq(l.events.y + l.events.h, 29);
-	layout_compute(10, 40, 4, 2, true, &l);
+	layout_compute(10, 40, 4, 2, true, 0, &l);
 	cr_assert(l.too_small);
 }
 
 Test(ui_layout, many_vcpus_leave_room_for_the_console)
 {
 	struct layout l;
-	layout_compute(40, 120, 4, 64, false, &l);
+	layout_compute(40, 120, 4, 64, false, 0, &l);
 	cr_assert_geq(l.console.h, 6);
 	cr_assert_eq(l.console.y + l.console.h, 39);
 }

@@ -117,11 +117,11 @@ Test(ui_snaptag, default_from_time_and_unique)
 	char out[VMSNAP_TAG_MAX];
 
 	snaptag_default(t, NULL, 0, out, sizeof(out));
-	cr_assert_str_eq(out, "20240131-142501");
+	cr_assert_str_eq(out, "snap-20240131-142501");
 	cr_assert_null(snaptag_problem(out), "the default is a valid tag");
-	struct vmsnap_info s[] = { snap("20240131-142501", "", 1), snap("20240131-142501-2", "", 2) };
+	struct vmsnap_info s[] = { snap("snap-20240131-142501", "", 1), snap("snap-20240131-142501-2", "", 2) };
 	snaptag_default(t, s, 2, out, sizeof(out));
-	cr_assert_str_eq(out, "20240131-142501-3");
+	cr_assert_str_eq(out, "snap-20240131-142501-3");
 }
 
 Test(ui_snaptag, rules)
@@ -134,6 +134,10 @@ Test(ui_snaptag, rules)
 	cr_assert_not_null(snaptag_problem("a b"));
 	cr_assert_not_null(snaptag_problem("../x"));
 	cr_assert_not_null(snaptag_problem(".."));
+	cr_assert_not_null(snaptag_problem(".hidden"));
+	cr_assert_not_null(snaptag_problem("-opt"));
+	cr_assert_not_null(snaptag_problem("a..b"));
+	cr_assert_not_null(snaptag_problem("x.tmp.12"));
 	cr_assert_not_null(snaptag_problem(longtag));
 }
 
@@ -169,9 +173,9 @@ Test(ui_dialog_snap, default_tag_replaced_by_typing_and_validated)
 	struct snaptree_row row[1];
 	struct snapset set = one_snap_set(&s, row);
 
-	dialog_snap_open(&d, "vm1", "20240131-142501");
+	dialog_snap_open(&d, "vm1", "snap-20240131-142501");
 	cr_assert_eq(dialog_snap_key(&d, '\r', &set), DS_SUBMIT, "Enter accepts the default");
-	dialog_snap_open(&d, "vm1", "20240131-142501");
+	dialog_snap_open(&d, "vm1", "snap-20240131-142501");
 	dialog_snap_key(&d, 't', &set);
 	cr_assert_str_eq(d.tag, "t", "the first letter replaces the default");
 	for (const char *p = "aken"; *p; p++)
@@ -229,4 +233,28 @@ Test(ui_dialog_clone, defaults_validation_and_choices)
 
 	dialog_clone_open(&d, "a", false, &set, "s1", exists_a, NULL);
 	cr_assert_str_eq(dialog_clone_from(&d), "s1", "preselected from the picker");
+}
+
+/* ---- the detail grows for the snapshot tree ---- */
+#include "layout.h"
+
+Test(ui_layout, detail_grows_for_snapshots_but_leaves_room)
+{
+	struct layout a, b;
+	layout_compute(40, 120, 2, 1, true, 0, &a);
+	layout_compute(40, 120, 2, 1, true, 6, &b);
+	cr_assert_eq(a.detail.h, 2);
+	cr_assert_eq(b.detail.h, 8, "header + 5 snapshots below the two summary rows");
+	cr_assert_eq(b.vcpus.y, a.vcpus.y + 6, "everything below moves down");
+	cr_assert_eq(b.console.y + b.console.h, 39, "the console still reaches the footer");
+	layout_compute(16, 60, 2, 1, false, 0, &a);
+	layout_compute(16, 60, 2, 1, false, 6, &b);
+	cr_assert_eq(b.detail.h, 2, "no room on a tiny screen: the tree is left out");
+	cr_assert_eq(b.console.h, a.console.h);
+	for (int rows = 16; rows < 40; rows++) {
+		layout_compute(rows, 90, 2, 0, false, 6, &b);
+		cr_assert(b.detail.h == 2 || b.detail.h >= 4, "never a header alone (%d rows)", rows);
+		if (b.detail.h > 2)
+			cr_assert_geq(rows - 1 - (b.detail.y + b.detail.h), 8, "8 rows stay below (%d rows)", rows);
+	}
 }
