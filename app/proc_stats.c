@@ -119,18 +119,19 @@ int proc_stats_parse_task_stat(const char *buf, uint64_t *ticks, int *cpu)
 	return 0;
 }
 
-int proc_stats_parse_smaps(FILE *f, const char *needle, uint64_t *match_kb, uint64_t *total_kb)
+int proc_stats_parse_smaps(FILE *f, uint64_t lo, uint64_t hi, uint64_t *match_kb,
+			   uint64_t *total_kb)
 {
 	char line[512];
 	bool in_match = false;
 
 	*match_kb = *total_kb = 0;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long kb;
+		unsigned long long kb, start, end;
 		/* Mapping headers start with a hex address range "a-b ". */
 		char *dash = strchr(line, '-'), *sp = strchr(line, ' ');
 		if (dash && sp && dash < sp && strspn(line, "0123456789abcdef") == (size_t)(dash - line)) {
-			in_match = strstr(line, needle) != NULL;
+			in_match = sscanf(line, "%llx-%llx", &start, &end) == 2 && start >= lo && end <= hi;
 			continue;
 		}
 		if (sscanf(line, "Rss: %llu kB", &kb) == 1) {
@@ -252,7 +253,10 @@ void proc_stats_sample(struct machine *m, const char *state, struct vmctl_stats 
 	f = fopen("/proc/self/smaps", "re");
 	if (f) {
 		uint64_t ram_kb, total_kb;
-		proc_stats_parse_smaps(f, "memfd:vmdeck-guest-ram", &ram_kb, &total_kb);
+		/* By address, not by name: after a restore the same range maps
+		 * a snapshot's memory.bin instead of the memfd. */
+		proc_stats_parse_smaps(f, (uintptr_t)vm->mem.hva, (uintptr_t)vm->mem.hva + vm->mem.size,
+				       &ram_kb, &total_kb);
 		fclose(f);
 		out->guest_ram_resident = ram_kb * 1024;
 		out->vmm_resident = (total_kb - ram_kb) * 1024;

@@ -55,9 +55,10 @@ void proc_stats_read_kstats(int stats_fd, struct proc_kstats *k);
 /* /proc/PID/task/TID/stat: utime+stime in clock ticks and the last CPU
  * (field 39). The comm field may contain spaces and ')'. 0 or -EINVAL. */
 int proc_stats_parse_task_stat(const char *buf, uint64_t *ticks, int *cpu);
-/* Sums Rss of the mappings whose header line contains needle, and of all
+/* Sums Rss of the mappings lying inside [lo, hi) (guest RAM), and of all
  * mappings, in KiB. */
-int proc_stats_parse_smaps(FILE *f, const char *needle, uint64_t *match_kb, uint64_t *total_kb);
+int proc_stats_parse_smaps(FILE *f, uint64_t lo, uint64_t hi, uint64_t *match_kb,
+			   uint64_t *total_kb);
 
 /* A full sample of a running machine; name and state ("running",
  * "paused", "stopping") come from the caller. */

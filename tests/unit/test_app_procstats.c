@@ -109,10 +109,15 @@ Test(procstats, smaps)
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
 	uint64_t ram, total;
 	cr_assert(f);
-	proc_stats_parse_smaps(f, "memfd:vmdeck-guest-ram", &ram, &total);
+	proc_stats_parse_smaps(f, 0x7f0000000000ULL, 0x7f0004000000ULL, &ram, &total);
 	fclose(f);
 	cr_assert_eq(ram, 1632);
 	cr_assert_eq(total, 1952);
+	/* A range that only partly covers a mapping does not count it. */
+	f = fmemopen((void *)text, strlen(text), "r");
+	proc_stats_parse_smaps(f, 0x7f0000001000ULL, 0x7f0004000000ULL, &ram, &total);
+	fclose(f);
+	cr_assert_eq(ram, 0);
 }
 
 Test(procstats, cmdline_match)
