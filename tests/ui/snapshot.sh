@@ -123,6 +123,27 @@ pids=$(awk 'NR > 1 && $2 == "running" {print $1}' "$TMP/ls.txt" | sort | tr '\n'
 [ "$pids" = "ctr ctr-clone " ] || { cat "$TMP/ls.txt"; fail "expected ctr and ctr-clone running, got: $pids"; }
 ok "both VMs running"
 
+# --- a stopped VM starts from a snapshot (no confirmation needed) ---
+keys Home
+wait_for '^ ctr running' 5
+keys k
+wait_for 'Kill VM' 3
+keys k
+wait_for '^ *ctr +(stopped|dead)' 10
+keys r
+wait_for 'Enter starts the VM from it' 3
+# The clone left a snapshot of its own on ctr (now current); the first
+# row of the tree is the oldest root, the snapshot taken with s.
+keys Home
+keys Enter
+wait_for "ctr: restored snapshot $tag" 15
+wait_for '^ *ctr +running' 10
+wait_for 'Console ctr - c to type' 5
+wait_count_ge "$before" 10
+v=$(last_count)
+[ "$v" -le $((after + 25)) ] || { dump; fail "started from the snapshot but the counter is at $v (snapshot at $before..$after)"; }
+ok "r on a stopped VM starts it from the snapshot (counter at $v)"
+
 # --- quit, leaving both running; the CLI kills them ---
 keys q
 wait_for 'Stop before quitting' 3
