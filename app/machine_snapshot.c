@@ -360,14 +360,11 @@ fail:
 	return r;
 }
 
-int machine_restore_state(struct machine *m, const struct snap_file *f, struct vm_state_info *vs,
-			  char *err, size_t errlen)
+int machine_restore_check(struct machine *m, const struct snap_file *f, char *err, size_t errlen)
 {
 	struct vm *vm = m->vm;
-	struct fbdev *fb = machine_display_fbdev(m);
 	int r;
 
-	/* Everything checked against this VM before anything is changed. */
 	r = vm_state_check(vm, f, err, errlen);
 	if (!r)
 		r = vm_devices_load(vm, f, 1, err, errlen);
@@ -376,9 +373,20 @@ int machine_restore_state(struct machine *m, const struct snap_file *f, struct v
 	if (!r)
 		r = machine_disks_restore(m, f, true, err, errlen);
 	if (!r)
-		r = fbdev_load(fb, f, 1, err, errlen);
+		r = fbdev_load(machine_display_fbdev(m), f, 1, err, errlen);
 	if (!r)
 		r = vm_state_require_paused(vm, err, errlen);
+	return r;
+}
+
+int machine_restore_state(struct machine *m, const struct snap_file *f, struct vm_state_info *vs,
+			  char *err, size_t errlen)
+{
+	struct vm *vm = m->vm;
+	struct fbdev *fb = machine_display_fbdev(m);
+	/* Everything checked against this VM before anything is changed. */
+	int r = machine_restore_check(m, f, err, errlen);
+
 	if (r)
 		return r;
 	/* Devices first: they drive their interrupt lines to the saved level;

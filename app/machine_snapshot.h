@@ -45,6 +45,9 @@ int machine_snapshot(struct machine *m, const char *dir, struct machine_snap_sta
  * is exactly the RAM size. cfg and f are filled; snap_file_free(f) later. */
 int machine_snapshot_open(const char *dir, struct vm_config *cfg, struct snap_file *f,
 			  char *err, size_t errlen);
+/* The checking half of machine_restore_state: every section of f against
+ * m, and m paused; changes nothing. */
+int machine_restore_check(struct machine *m, const struct snap_file *f, char *err, size_t errlen);
 /* Loads f into m (created with opts.restore_mem = dir/memory.bin, not yet
  * started, or paused): checks every section against m first, then loads
  * devices, KVM state and the framebuffer. */

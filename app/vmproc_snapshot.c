@@ -160,27 +160,6 @@ static int cmd_suspend(struct vmproc_snap_ctx *c, json_object *reply, char *err,
 	return 0;
 }
 
-/* Every check that needs the (paused) VM, changing nothing: the same as
- * machine_restore_state's first half, so that a failure in its second half
- * is known to have changed the VM. */
-static int precheck(struct machine *m, const struct snap_file *f, char *err, size_t errlen)
-{
-	struct vm *vm = machine_vm(m);
-	int r = vm_state_check(vm, f, err, errlen);
-
-	if (!r)
-		r = vm_devices_load(vm, f, 1, err, errlen);
-	if (!r)
-		r = machine_pci_load(m, f, true, err, errlen);
-	if (!r)
-		r = machine_disks_restore(m, f, true, err, errlen);
-	if (!r)
-		r = fbdev_load(machine_display_fbdev(m), f, 1, err, errlen);
-	if (!r)
-		r = vm_state_require_paused(vm, err, errlen);
-	return r;
-}
-
 static int cmd_restore(struct vmproc_snap_ctx *c, json_object *req, json_object *reply,
 		       char *err, size_t errlen)
 {
@@ -213,7 +192,7 @@ static int cmd_restore(struct vmproc_snap_ctx *c, json_object *req, json_object 
 	if (!was_paused)
 		vm_pause(vm);
 	tp = vm_now_ns();
-	r = precheck(c->m, &f, serr, sizeof(serr));
+	r = machine_restore_check(c->m, &f, serr, sizeof(serr));
 	if (!r)
 		r = guest_mem_replace_from_file(&vm->mem, mem, &lost, serr, sizeof(serr));
 	if (r && !lost) {
