@@ -44,7 +44,7 @@ ok "VM keeps running after the dashboard quits"
 
 tm kill-session -t ui
 start_ui 120 40
-wait_for 're-attached \(running' 10
+wait_for 're-attached \((running|starting)' 10   # starting: its socket was slow to answer the first probe
 wait_for '^ *c4 +running' 5
 keys End
 wait_for 'counter: cpu [0-9] [0-9]+ sum' 10
