@@ -14,19 +14,6 @@ static const char ls_usage[] =
 "address, and what ended the last run. Stale runtime entries (a VM process\n"
 "that died without cleaning up) are cleaned and shown as dead.\n";
 
-static const char *state_name(enum vmlib_state s)
-{
-	switch (s) {
-	case VMLIB_STOPPED: return "stopped";
-	case VMLIB_STARTING: return "starting";
-	case VMLIB_RUNNING: return "running";
-	case VMLIB_PAUSED: return "paused";
-	case VMLIB_STOPPING: return "stopping";
-	case VMLIB_DEAD: return "dead";
-	}
-	return "?";
-}
-
 static void fmt_uptime(uint64_t ns, char *out, size_t len)
 {
 	uint64_t s = ns / 1000000000ULL;
@@ -84,7 +71,7 @@ int cmd_ls(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "name", json_object_new_string(e[i].name));
-			json_object_object_add(o, "state", json_object_new_string(state_name(e[i].state)));
+			json_object_object_add(o, "state", json_object_new_string(vmlib_state_name(e[i].state)));
 			json_object_object_add(o, "cpus", json_object_new_int((int)e[i].cpus));
 			json_object_object_add(o, "memory", json_object_new_int64((int64_t)e[i].memory));
 			json_object_object_add(o, "pid", json_object_new_int((int)e[i].pid));
@@ -104,7 +91,7 @@ int cmd_ls(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			char up[32];
 			fmt_uptime(e[i].uptime_ns, up, sizeof(up));
-			printf("%-16s %-9s %4u %6lluM %8s %-21s %s\n", e[i].name, state_name(e[i].state),
+			printf("%-16s %-9s %4u %6lluM %8s %-21s %s\n", e[i].name, vmlib_state_name(e[i].state),
 			       e[i].cpus, (unsigned long long)(e[i].memory >> 20), up,
 			       e[i].vnc[0] ? e[i].vnc : "-", e[i].last_event);
 		}

@@ -527,3 +527,16 @@ int vmlib_remove(struct vmlib *lib, const char *name, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+const char *vmlib_state_name(enum vmlib_state s)
+{
+	switch (s) {
+	case VMLIB_STOPPED: return "stopped";
+	case VMLIB_STARTING: return "starting";
+	case VMLIB_RUNNING: return "running";
+	case VMLIB_PAUSED: return "paused";
+	case VMLIB_STOPPING: return "stopping";
+	case VMLIB_DEAD: return "dead";
+	}
+	return "?";
+}

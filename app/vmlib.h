@@ -26,6 +26,9 @@ enum vmlib_state {
 	VMLIB_DEAD,      /* process gone without cleaning up (crash, kill -9) */
 };
 
+/* "stopped", "starting", "running", "paused", "stopping", "dead". */
+const char *vmlib_state_name(enum vmlib_state s);
+
 struct vmlib_entry {
 	char name[VMLIB_NAME_MAX];
 	char config_path[PATH_MAX];

@@ -8,15 +8,7 @@
 
 const char *model_state_name(enum vmlib_state s)
 {
-	switch (s) {
-	case VMLIB_STOPPED: return "stopped";
-	case VMLIB_STARTING: return "starting";
-	case VMLIB_RUNNING: return "running";
-	case VMLIB_PAUSED: return "paused";
-	case VMLIB_STOPPING: return "stopping";
-	case VMLIB_DEAD: return "dead";
-	}
-	return "?";
+	return vmlib_state_name(s);
 }
 
 bool model_vm_live(const struct model_vm *v)
