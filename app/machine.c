@@ -17,6 +17,7 @@
 #include "virtio_rng.h"
 #include "vm.h"
 #include "vm_devices.h"
+#include "vmctl.h"
 #include "x86/multiboot.h"
 
 #define MACHINE_MAX_FILE (512ULL << 20) /* kernels and modules */
@@ -268,4 +269,26 @@ struct vm *machine_vm(struct machine *m)
 void machine_serial_input(struct machine *m, const unsigned char *buf, size_t len)
 {
 	vm_serial_input(m->vm, buf, len);
+}
+
+void machine_disk_stats(struct machine *m, struct vmctl_stats *s)
+{
+	s->disks = 0;
+	s->disk_reads = s->disk_writes = s->disk_read_bytes = s->disk_write_bytes = 0;
+	s->disk_flushes = s->disk_errors = 0;
+	if (!m->pci)
+		return;
+	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++) {
+		const struct virtio_blk_stats *b;
+		if (!m->pci->blk[i])
+			continue;
+		b = virtio_blk_stats(m->pci->blk[i]);
+		s->disks++;
+		s->disk_reads += atomic_load_explicit(&b->reads, memory_order_relaxed);
+		s->disk_writes += atomic_load_explicit(&b->writes, memory_order_relaxed);
+		s->disk_read_bytes += atomic_load_explicit(&b->read_bytes, memory_order_relaxed);
+		s->disk_write_bytes += atomic_load_explicit(&b->write_bytes, memory_order_relaxed);
+		s->disk_flushes += atomic_load_explicit(&b->flushes, memory_order_relaxed);
+		s->disk_errors += atomic_load_explicit(&b->errors, memory_order_relaxed);
+	}
 }

@@ -43,6 +43,9 @@ void machine_vnc_describe(struct machine *m, char *buf, size_t len);
 int machine_vnc_stats(struct machine *m, unsigned *clients, uint64_t *bytes);
 /* PNG of exactly the framebuffer pixels; -ENODEV without a display. */
 int machine_screenshot(struct machine *m, const char *path, char *err, size_t errlen);
+struct vmctl_stats;
+/* virtio-blk counters summed over the VM's disks into s. */
+void machine_disk_stats(struct machine *m, struct vmctl_stats *s);
 /* Presses and releases a key combination ("ctrl-alt-delete") on the PS/2
  * keyboard. */
 int machine_sendkey(struct machine *m, const char *keys, char *err, size_t errlen);

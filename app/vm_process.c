@@ -121,6 +121,7 @@ static int vmproc_command(void *opaque, const char *cmd, json_object *req, json_
 		proc_stats_sample(p->m, vm_state(p), s);
 		if (machine_vnc_stats(p->m, &s->vnc_clients, &s->vnc_bytes))
 			s->vnc_clients = 0, s->vnc_bytes = 0;
+		machine_disk_stats(p->m, s);
 		body = proc_stats_json(p->m, s);
 		free(s);
 		/* The stats are the reply's fields, next to id and ok. */

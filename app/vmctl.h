@@ -51,6 +51,10 @@ struct vmctl_stats {
 	uint64_t console_bytes;
 	unsigned vnc_clients;
 	uint64_t vnc_bytes;
+	/* virtio-blk, summed over the VM's disks */
+	unsigned disks;
+	uint64_t disk_reads, disk_writes, disk_read_bytes, disk_write_bytes, disk_flushes,
+		 disk_errors;
 	char state[16];
 };
 

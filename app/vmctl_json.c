@@ -42,6 +42,13 @@ json_object *vmctl_stats_to_json(const struct vmctl_stats *s)
 	add_u64(root, "console_bytes", s->console_bytes);
 	add_u64(root, "vnc_clients", s->vnc_clients);
 	add_u64(root, "vnc_bytes", s->vnc_bytes);
+	add_u64(root, "disks", s->disks);
+	add_u64(root, "disk_reads", s->disk_reads);
+	add_u64(root, "disk_writes", s->disk_writes);
+	add_u64(root, "disk_read_bytes", s->disk_read_bytes);
+	add_u64(root, "disk_write_bytes", s->disk_write_bytes);
+	add_u64(root, "disk_flushes", s->disk_flushes);
+	add_u64(root, "disk_errors", s->disk_errors);
 	for (unsigned i = 0; i < s->nvcpus && i < VMCTL_MAX_VCPUS; i++) {
 		const struct vmctl_vcpu *v = &s->vcpu[i];
 		json_object *jv = json_object_new_object(), *br = json_object_new_object();
@@ -123,6 +130,13 @@ int vmctl_stats_from_json(json_object *o, struct vmctl_stats *s, char *err, size
 	s->console_bytes = get_u64(o, "console_bytes");
 	s->vnc_clients = (unsigned)get_u64(o, "vnc_clients");
 	s->vnc_bytes = get_u64(o, "vnc_bytes");
+	s->disks = (unsigned)get_u64(o, "disks");
+	s->disk_reads = get_u64(o, "disk_reads");
+	s->disk_writes = get_u64(o, "disk_writes");
+	s->disk_read_bytes = get_u64(o, "disk_read_bytes");
+	s->disk_write_bytes = get_u64(o, "disk_write_bytes");
+	s->disk_flushes = get_u64(o, "disk_flushes");
+	s->disk_errors = get_u64(o, "disk_errors");
 	n = json_object_array_length(arr);
 	if (n > VMCTL_MAX_VCPUS) {
 		snprintf(err, errlen, "stats reply: %zu vCPUs (at most %d)", n, VMCTL_MAX_VCPUS);

@@ -89,11 +89,18 @@ void panel_detail_draw(struct ui *ui, const struct ui_rect *r)
 	fmt_bytes(s->guest_ram_resident, a, sizeof(a));
 	fmt_bytes(s->guest_ram_bytes ? s->guest_ram_bytes : v->e.memory, b, sizeof(b));
 	fmt_bytes(s->vmm_resident, c, sizeof(c));
-	char ex[16];
+	char ex[16], disks[96] = "", rd[16], wr[16];
 	fmt_rate(v->have_rates ? v->rates.exits : 0, ex, sizeof(ex));
+	if (s->disks) {
+		fmt_bytes(s->disk_read_bytes, rd, sizeof(rd));
+		fmt_bytes(s->disk_write_bytes, wr, sizeof(wr));
+		snprintf(disks, sizeof(disks), " | disks %u: read %s, written %s, errors %llu", s->disks,
+			 rd, wr, (unsigned long long)s->disk_errors);
+	}
 	crt_textf(t, r->y + 1, 1, r->w - 2, CRT_NORMAL,
 		  "Memory: guest RAM %s resident of %s | VMM overhead %s | exits %s/s | host CPU %.0f%% | "
-		  "unclaimed pio %llu mmio %llu | console %lluB | VNC clients %u",
+		  "unclaimed pio %llu mmio %llu | console %lluB | VNC clients %u%s",
 		  a, b, c, ex, v->have_rates ? v->rates.cpu_pct : 0.0, (unsigned long long)s->unclaimed_pio,
-		  (unsigned long long)s->unclaimed_mmio, (unsigned long long)s->console_bytes, s->vnc_clients);
+		  (unsigned long long)s->unclaimed_mmio, (unsigned long long)s->console_bytes, s->vnc_clients,
+		  disks);
 }
