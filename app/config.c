@@ -320,8 +320,15 @@ static int handle_disk(struct parse_ctx *ctx, const char *section, const char *n
 		    strcmp(value, "none") && strcmp(value, "unsafe"))
 			FAIL("'%s' is not a cache mode (writeback, writethrough, none, unsafe)", value);
 		snprintf(d->cache, sizeof(d->cache), "%s", value);
+	} else if (!strcmp(name, "serial")) {
+		/* virtio 1.2 5.2.6: the ID string is at most 20 bytes. */
+		size_t n = strlen(value);
+		if (n == 0 || n > 20 || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					    "0123456789-_.") != n)
+			FAIL("'%s' is not a disk serial (1 to 20 letters, digits, '-', '_', '.')", value);
+		snprintf(d->serial, sizeof(d->serial), "%s", value);
 	} else {
-		FAIL("unknown key (known: path, format, readonly, cache)");
+		FAIL("unknown key (known: path, format, readonly, cache, serial)");
 	}
 	return 1;
 }
@@ -466,9 +473,12 @@ int config_save(const struct vm_config *c, const char *path, char *err, size_t e
 	}
 	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++) {
 		const struct config_disk *d = &c->disks[i];
-		if (d->present)
-			fprintf(f, "\n[disk.%u]\npath = %s\nformat = %s\nreadonly = %s\ncache = %s\n",
-				i, d->path, d->format, d->readonly ? "true" : "false", d->cache);
+		if (!d->present)
+			continue;
+		fprintf(f, "\n[disk.%u]\npath = %s\nformat = %s\nreadonly = %s\ncache = %s\n",
+			i, d->path, d->format, d->readonly ? "true" : "false", d->cache);
+		if (d->serial[0])
+			fprintf(f, "serial = %s\n", d->serial);
 	}
 	if (fflush(f) || fsync(fileno(f)))
 		r = -errno;

@@ -24,6 +24,7 @@ struct config_disk {
 	char format[16];   /* raw | qcow2: required, never probed */
 	bool readonly;
 	char cache[16];    /* writeback | writethrough | none | unsafe */
+	char serial[21];   /* virtio-blk GET_ID (up to 20 bytes); "" = vmdeck-diskN */
 };
 
 struct config_display {

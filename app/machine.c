@@ -186,7 +186,10 @@ static int machine_add_pci_devices(struct machine *m, char *err, size_t errlen)
 			return r;
 		}
 		snprintf(name, sizeof(name), "virtio-blk%u", i);
-		snprintf(serial, sizeof(serial), "vmdeck-disk%u", i);
+		if (m->cfg.disks[i].serial[0])
+			snprintf(serial, sizeof(serial), "%s", m->cfg.disks[i].serial);
+		else
+			snprintf(serial, sizeof(serial), "vmdeck-disk%u", i);
 		r = virtio_blk_create(vm, d, name, serial, &m->pci->blk[i], err, errlen);
 		if (r) {
 			disk_close(d);

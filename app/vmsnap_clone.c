@@ -11,6 +11,7 @@
  * The clone's identity: its name, VNC "auto" instead of a fixed port;
  * virtio-rng hands each guest its own randomness. */
 #include <errno.h>
+#include <sys/random.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -233,6 +234,21 @@ static int clone_disks(struct clone_job *j, const struct vm_config *live, bool f
 	return 0;
 }
 
+/* A clone is a new machine: its disks get new serial numbers (virtio-blk
+ * GET_ID), so a guest that tells disks apart by serial sees new disks. */
+static void clone_new_serials(struct vm_config *c)
+{
+	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++) {
+		uint8_t rnd[6];
+		if (!c->disks[i].present)
+			continue;
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			memset(rnd, 0, sizeof(rnd));
+		snprintf(c->disks[i].serial, sizeof(c->disks[i].serial),
+			 "vmdeck-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	}
+}
+
 static int write_origin(struct clone_job *j, const char *tag)
 {
 	char path[PATH_MAX + 8];
@@ -357,6 +373,7 @@ int vmsnap_clone(struct vmlib *lib, const char *src, const char *dst, enum vmsna
 	if (strcmp(j->dcfg->display.vnc, "off") && strcmp(j->dcfg->display.vnc, "auto") &&
 	    j->dcfg->display.vnc[0])
 		snprintf(j->dcfg->display.vnc, sizeof(j->dcfg->display.vnc), "auto");
+	clone_new_serials(j->dcfg);
 	if (mkdir(j->dst_dir, 0755) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", j->dst_dir, strerror(errno));

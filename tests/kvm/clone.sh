@@ -90,6 +90,8 @@ sed -i 's|^kernel = .*|kernel = @guests/blk.elf|; s|^cmdline = .*|cmdline = mode
 BASE=$(disk_of b)
 v clone b b2 >"$TMP/out" 2>"$TMP/err" || fail "linked clone: $(cat "$TMP/err")"
 [ "$(disk_of b)" != "$BASE" ] || fail "the source did not move to a new overlay"
+grep -Eq '^serial = vmdeck-[0-9a-f]{12}$' "$L/vms/b2/vm.ini" || fail "the clone's disk has no fresh serial"
+grep -q '^serial' "$L/vms/b/vm.ini" && fail "the source's disk serial changed"
 [ -w "$BASE" ] && [ "$(id -u)" != 0 ] && fail "base still writable"
 [ "$(stat -c %a "$BASE")" = 444 ] || fail "base not read-only: $(stat -c %a "$BASE")"
 if have_qemu_img; then

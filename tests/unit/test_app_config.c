@@ -49,7 +49,8 @@ Test(config, full_file)
 			  "kernel = /boot/k.elf\ncmdline = a b  c\nmodule = /m1 arg1 arg2\n"
 			  "module = rel.bin\n\n[display]\nwidth = 800\nheight = 600\n"
 			  "vnc = 127.0.0.1:5905\nvnc_password = generate\n"
-			  "[disk.0]\npath = /d.qcow2\nformat = qcow2\nreadonly = yes\ncache = none\n",
+			  "[disk.0]\npath = /d.qcow2\nformat = qcow2\nreadonly = yes\ncache = none\n"
+			  "serial = ABC-123_x.y\n",
 			  &c, err), 0, "%s", err);
 	cr_expect_str_eq(c.name, "demo-1");
 	cr_expect_eq(c.cpus, 4);
@@ -71,6 +72,7 @@ Test(config, full_file)
 	cr_expect_str_eq(c.disks[0].format, "qcow2");
 	cr_expect(c.disks[0].readonly);
 	cr_expect_str_eq(c.disks[0].cache, "none");
+	cr_expect_str_eq(c.disks[0].serial, "ABC-123_x.y");
 	cr_expect_not(c.disks[1].present);
 }
 
@@ -127,6 +129,8 @@ Test(config, errors_name_file_line_key)
 		{ "[disk.9]\npath = x\n", ":2: [disk.9] path" },
 		{ "[disk.0]\ncache = fast\n", ":2: [disk.0] cache" },
 		{ "[disk.0]\nreadonly = maybe\n", ":2: [disk.0] readonly" },
+		{ "[disk.0]\nserial = has space\n", ":2: [disk.0] serial" },
+		{ "[disk.0]\nserial = 123456789012345678901\n", ":2: [disk.0] serial" },
 		{ "\n\n[net]\nmode = nat\n", ":4: [net] mode: unknown section" },
 		{ "[vm\n", ":1: syntax error" },
 		{ "garbage line\n", ":1: syntax error" },
