@@ -276,12 +276,14 @@ static int write_pid(struct vmproc *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* stderr goes to LIB/vms/NAME/vm.log, kept after the VM stops (the runtime
+ * directory is not), so a crashed VM's last words can still be read. */
 static void open_log(struct vmproc *p)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	if (vmproc_path(&p->lib, p->name, "log", path, sizeof(path)))
+	if (vmproc_vm_path(&p->lib, p->name, "vm.log", path, sizeof(path)))
 		return;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
