@@ -385,6 +385,11 @@ static void *vcpu_thread(void *arg)
 				break;
 			}
 		}
+		/* Every request is served: clear the kick of the ones just served
+		 * (a request made while paused, or the immediate_exit that
+		 * vcpu_complete_io left set), else KVM_RUN would return EINTR
+		 * forever. A request posted after the unlock sets it again. */
+		v->run->immediate_exit = 0;
 		pthread_mutex_unlock(&v->lock);
 
 		t0 = now_ns();
