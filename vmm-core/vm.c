@@ -86,6 +86,7 @@ int vm_create(const struct vm_params *p, struct vm **out, char *err, size_t errl
 	vm->kvm.fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
 	console_init(&vm->console);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
@@ -184,6 +185,7 @@ void vm_destroy(struct vm *vm)
 	console_destroy(&vm->console);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
+	pthread_mutex_destroy(&vm->pause_lock);
 	free(vm);
 }
 
@@ -260,16 +262,23 @@ void vm_join(struct vm *vm)
 			vcpu_join(vm->vcpus[i]);
 }
 
+/* Not vm->lock: a vCPU may take that (vm_request_stop) before it acks. */
 void vm_pause(struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vcpu_pause(vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_depth++ == 0)
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			vcpu_pause(vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 void vm_resume(struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vcpu_resume(vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_depth && --vm->pause_depth == 0)
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			vcpu_resume(vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 const char *vm_stop_reason_name(enum vm_stop_reason r)

@@ -63,6 +63,10 @@ struct vm {
 	int exit_code;
 	char stop_msg[4096];
 	int stop_efd; /* eventfd, readable once the VM is stopping */
+	/* vm_pause/vm_resume nest (a snapshot of a VM the user paused): the
+	 * vCPUs run again only when the last pause is undone. */
+	pthread_mutex_t pause_lock;
+	unsigned pause_depth;
 	uint64_t start_ns;
 };
 
@@ -76,6 +80,8 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code, const 
 bool vm_wait_stop(struct vm *vm, int timeout_ms);
 /* Stops all vCPU threads and joins them. */
 void vm_join(struct vm *vm);
+/* Pauses every vCPU and waits for them; nests: each vm_pause needs its own
+ * vm_resume, and only the last one lets the vCPUs run. */
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 const char *vm_stop_reason_name(enum vm_stop_reason r);

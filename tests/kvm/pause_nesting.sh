@@ -4,6 +4,8 @@
 #  - stats while paused (they ask every vCPU for a register sample) then
 #    resume: the vCPUs run again (a request served while paused once left
 #    kvm_run->immediate_exit set, so KVM_RUN returned EINTR forever);
+#  - a snapshot of a paused VM leaves it paused (its own pause/resume once
+#    resumed the VM the user had paused).
 . "$(dirname "$0")/../lib.sh"
 need_kvm
 
@@ -33,4 +35,17 @@ C=$(io)
 [ "$C" -gt $((B + 2000)) ] || fail "the guest did not run again after stats while paused + resume ($B -> $C)"
 ok "stats while paused, then resume: the guest runs on ($B -> $C)"
 
-echo "1 passed, 0 failed"
+# ---- snapshot of a paused VM ----
+v pause pn >/dev/null || fail "pause 2"
+A=$(io)
+v snapshot pn s1 >"$TMP/out" 2>&1 || fail "snapshot of a paused VM: $(cat "$TMP/out")"
+sleep 0.5
+B=$(io)
+[ "$A" = "$B" ] || fail "the snapshot resumed a paused VM ($A -> $B)"
+expect_eq "$(v ls | awk '$1 == "pn" { print $2 }')" paused "state after snapshot of a paused VM"
+v resume pn >/dev/null || fail "resume 2"
+sleep 1
+C=$(io)
+[ "$C" -gt $((B + 2000)) ] || fail "the guest did not run after resume ($B -> $C)"
+ok "snapshot of a paused VM leaves it paused ($A = $B), resume runs it ($C)"
+echo "2 passed, 0 failed"
