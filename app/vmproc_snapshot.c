@@ -193,9 +193,16 @@ static int cmd_restore(struct vmproc_snap_ctx *c, json_object *req, json_object 
 		vm_pause(vm);
 	tp = vm_now_ns();
 	r = machine_restore_check(c->m, &f, serr, sizeof(serr));
+	/* Paused vCPUs are not enough: a virtio device thread may be in the
+	 * middle of a request, writing data and used entries into guest RAM
+	 * (they would land in the restored pages) or reading rings that
+	 * change under it. machine_restore_state resumes the devices. */
+	if (!r)
+		r = machine_pci_quiesce(c->m, serr, sizeof(serr));
 	if (!r)
 		r = guest_mem_replace_from_file(&vm->mem, mem, &lost, serr, sizeof(serr));
 	if (r && !lost) {
+		machine_pci_resume(c->m);
 		if (!was_paused)
 			vm_resume(vm);
 		snprintf(err, errlen, "restore: snapshot '%s' refused, the VM runs on unchanged: %s",
