@@ -347,8 +347,10 @@ int cmd_run(int argc, char **argv)
 				}
 				wait_ms = run_wait_min(wait_ms, (int)((deadline - now) / 1000000) + 1);
 			}
-			if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
+			if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR) {
+				vm_request_stop(vm, VM_STOP_ERROR, 1, "poll failed");
 				break;
+			}
 			if (pfd[0].revents)
 				break;
 			if (pfd[1].revents) {

@@ -291,6 +291,10 @@ static int clone_tag(struct clone_job *j, const struct vmlib_entry *e, const cha
 	if (from_tag) {
 		char dir[PATH_MAX], state[PATH_MAX + 16];
 		struct stat st;
+		if (!vmsnap_tag_valid(from_tag)) { /* no "../" out of snapshots/ */
+			snprintf(err, errlen, "'%.64s' is not a snapshot tag", from_tag);
+			return -EINVAL;
+		}
 		snprintf(tag, len, "%s", from_tag);
 		if (vmsnap_path(j->lib, j->src, tag, dir, sizeof(dir)) ||
 		    snprintf(state, sizeof(state), "%s/state.bin", dir) >= (int)sizeof(state) ||
