@@ -44,6 +44,10 @@ static void child_exec(char **argv, int ready_w)
 	for (int sig = 1; sig < 32; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &dfl, NULL);
+	/* A starter run with stdio closed may have got the pipe as fd 0-2:
+	 * move it above them before /dev/null takes their place. */
+	if (ready_w <= STDERR_FILENO)
+		ready_w = fcntl(ready_w, F_DUPFD, STDERR_FILENO + 1);
 	nul = open("/dev/null", O_RDWR);
 	if (nul >= 0) {
 		dup2(nul, STDIN_FILENO);

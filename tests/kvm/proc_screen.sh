@@ -55,4 +55,8 @@ console_until h "echo: typed into the console"
 ok "console input reaches the guest"
 v stop g >/dev/null || fail "stop g"
 v kill h >/dev/null 2>&1
+# A starter with its stdio closed (cron, some daemons) still gets its answer.
+"$VMDECK" start g --library "$L" <&- >&- 2>&- || fail "start with stdin/stdout/stderr closed"
+expect_eq "$(v ls | awk '$1 == "g" { print $2 }')" running "state after a start with closed stdio"
+v kill g >/dev/null 2>&1
 echo "1 passed, 0 failed"
