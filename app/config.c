@@ -107,7 +107,7 @@ int config_resolve_path(const char *base_dir, const char *in, char *out, size_t 
 
 	if (strncmp(in, "@guests/", 8) == 0)
 		n = snprintf(out, outlen, "%s/%s", config_guests_dir(gd, sizeof(gd)), in + 8);
-	else if (in[0] == '/' || !base_dir || !*base_dir)
+	else if (!in[0] || in[0] == '/' || !base_dir || !*base_dir) /* "" stays "" */
 		n = snprintf(out, outlen, "%s", in);
 	else
 		n = snprintf(out, outlen, "%s/%s", base_dir, in);
@@ -444,6 +444,41 @@ int config_validate(const struct vm_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* A command line longer than a line goes on indented continuation lines,
+ * which config_load joins with one space (none after an empty first
+ * value): break only at a single space before something that does not
+ * start an inih comment. Any word config_load accepted fits on a line. */
+static void save_cmdline(FILE *f, const char *s)
+{
+	const char *prefix = "cmdline = ";
+	size_t len = strlen(s);
+
+	while (len) {
+		size_t room = CONFIG_LINE_MAX - strlen(prefix), cut = len;
+		if (len > room) {
+			for (cut = room; cut > 0; cut--)
+				if (s[cut] == ' ' && s[cut - 1] != ' ' && s[cut + 1] != ' ' &&
+				    s[cut + 1] != ';' && s[cut + 1] != '#')
+					break;
+			if (!cut && prefix[0] != ' ') { /* first word too long: start below */
+				fputs("cmdline =\n", f);
+				prefix = " ";
+				continue;
+			}
+			if (!cut) /* no place to break: one line, as long as it is */
+				cut = len;
+		}
+		fprintf(f, "%s%.*s\n", prefix, (int)cut, s);
+		s += cut;
+		len -= cut;
+		if (len) { /* the space config_load puts back */
+			s++;
+			len--;
+		}
+		prefix = " ";
+	}
+}
+
 int config_save(const struct vm_config *c, const char *path, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX + 8];
@@ -457,11 +492,13 @@ int config_save(const struct vm_config *c, const char *path, char *err, size_t e
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return r;
 	}
-	fprintf(f, "[vm]\nname = %s\ncpus = %u\nmemory = %lluM\nkernel = %s\n",
-		c->name, c->cpus, (unsigned long long)(c->memory >> 20),
-		c->kernel_spec[0] ? c->kernel_spec : c->kernel);
+	/* Memory is a multiple of 4K, not always of 1M: write it exactly. */
+	fprintf(f, "[vm]\nname = %s\ncpus = %u\nmemory = %llu%s\nkernel = %s\n",
+		c->name, c->cpus,
+		(unsigned long long)(c->memory % (1 << 20) ? c->memory >> 10 : c->memory >> 20),
+		c->memory % (1 << 20) ? "K" : "M", c->kernel_spec[0] ? c->kernel_spec : c->kernel);
 	if (c->cmdline[0])
-		fprintf(f, "cmdline = %s\n", c->cmdline);
+		save_cmdline(f, c->cmdline);
 	for (unsigned i = 0; i < c->nmodules; i++)
 		fprintf(f, "module = %s%s%s\n", c->modules[i].path,
 			c->modules[i].args[0] ? " " : "", c->modules[i].args);

@@ -251,6 +251,26 @@ static int grow_table(struct qcow2 *q, uint64_t cluster)
 	return 0;
 }
 
+/* Whether cluster c holds metadata this image uses: the header, the L1 or
+ * refcount table, a refcount block or an L2 table. A free refcount for one
+ * of them means the image is corrupt; allocating it would let guest data
+ * overwrite the metadata. */
+static bool metadata_cluster(struct qcow2 *q, uint64_t c)
+{
+	uint64_t a = c << q->cb, l1 = q->h.l1_table_offset, rt = q->h.refcount_table_offset;
+
+	if (c == 0 || (a + q->cs > l1 && a < l1 + (uint64_t)q->h.l1_size * 8) ||
+	    (a + q->cs > rt && a < rt + ((uint64_t)q->h.refcount_table_clusters << q->cb)))
+		return true;
+	for (uint64_t i = 0; i < q->rt_entries; i++)
+		if ((q->rt[i] & QCOW2_RTE_OFFSET_MASK) == a)
+			return true;
+	for (uint64_t i = 0; i < q->h.l1_size; i++)
+		if ((q->l1[i] & QCOW2_L1E_OFFSET_MASK) == a)
+			return true;
+	return false;
+}
+
 int qcow2_alloc_cluster(struct qcow2 *q, uint64_t *off)
 {
 	uint64_t c = q->free_hint ? q->free_hint : 1;
@@ -294,6 +314,11 @@ int qcow2_alloc_cluster(struct qcow2 *q, uint64_t *off)
 			continue;
 		}
 		c = (bi << q->rb_bits) + i;
+		if (metadata_cluster(q, c)) {
+			disk_set_ioerr(&q->disk, "%s: qcow2 refcount of metadata cluster %" PRIu64
+				       " is 0 (image corrupt; `vmdeck img check`)", q->disk.path, c);
+			return -EIO;
+		}
 		qcow2_rb_set(blk, q->h.refcount_order, i, 1);
 		qcow2_cache_dirty(&q->rbc, slot);
 		q->free_hint = c + 1;

@@ -2,12 +2,18 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "dev/dev_state.h"
 
 /* Guest time may be set far from host time, but not so far that adding the
  * host clock overflows (about 35000 years either way). */
 #define RTC_OFFSET_MAX (1LL << 40)
+/* Guest times the CMOS can show and a guest can set (century 19..99):
+ * 1900-01-01 00:00:00 .. 9999-12-31 23:59:59 UTC. Outside them the time
+ * registers would be computed from a negative year. */
+#define RTC_TIME_MIN (-2208988800LL)
+#define RTC_TIME_MAX 253402300799LL
 
 void rtc_save(const struct rtc *cr, struct snap_writer *w)
 {
@@ -52,6 +58,17 @@ int rtc_load(struct rtc *r, const void *buf, size_t len, char *err, size_t errle
 	else if (offset > RTC_OFFSET_MAX || offset < -RTC_OFFSET_MAX ||
 		 frozen_time > RTC_OFFSET_MAX * 2 || frozen_time < -RTC_OFFSET_MAX * 2)
 		why = "guest time too far from host time";
+	else {
+		/* The guest time the device will show: frozen, or host time + offset. */
+		struct timespec ts;
+		int64_t t = frozen_time;
+		if (!frozen) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			t = (int64_t)ts.tv_sec + offset;
+		}
+		if (t < RTC_TIME_MIN || t > RTC_TIME_MAX)
+			why = "guest time outside the years 1900-9999";
+	}
 	if (why) {
 		snprintf(err, errlen, "%s: RTC: %s", snap_error_name(SNAP_E_BAD_STATE), why);
 		return -EINVAL;
