@@ -61,7 +61,9 @@ run_counter --timeout 2.5 --snapshot-at 0.5:"$mnt/new" >"$TMP/full.out" 2>"$TMP/
 st=$?
 expect_eq "$st" 124 "VM status with a failed snapshot ($(cat "$TMP/full.err"))"
 expect_grep "snapshot $mnt/new failed, the VM runs on: .*No space left on device" "$TMP/full.err" "ENOSPC reported"
-[ "$(grep -c '^counter: .*sum' "$TMP/full.out")" -ge 40 ] || fail "VM did not run on after the failed snapshot"
+# The snapshot was at 0.5 s (at most ~10 lines at rate 20); 20 lines means it
+# ran on for a while after the failure, even on a loaded machine.
+[ "$(grep -c '^counter: .*sum' "$TMP/full.out")" -ge 20 ] || fail "VM did not run on after the failed snapshot"
 [ -e "$mnt/new" ] && fail "a snapshot directory was left on the full filesystem"
 ls "$mnt" | grep -q "new.tmp" && fail "a temporary snapshot directory was left on the full filesystem"
 rm -f "$mnt/filler"

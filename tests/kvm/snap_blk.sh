@@ -50,6 +50,11 @@ st=$?; expect_eq "$st" 0 "restored run ($(cat "$TMP/run2.err"))"
 expect_grep "restored $d/s1 in" "$TMP/run2.err" "restore message"
 grep -q "vmdeck blk guest" "$TMP/run2.out" && fail "restored guest booted again"
 k1=$(first_step "$TMP/run2.out"); K=$((k1 - 1))
+# The guest prints step n after its write of sector 64+n completes; a
+# snapshot taken between that completion and the print holds step n on
+# disk although the restored guest prints n first. Both are consistent.
+qemu-io -f qcow2 -r -c "read -q -P $k1 $(((64 + k1) * 512)) 512" "$d/disk.qcow2" >"$TMP/k1.io" 2>&1
+grep -q 'Pattern verification failed' "$TMP/k1.io" || K=$k1
 [ "$K" -ge 1 ] && [ "$K" -lt "$COUNT" ] || fail "snapshot step $K not mid-run (1..$((COUNT - 1)))"
 grep -qx "blk: counter $K" "$TMP/run1.out" || fail "step $K not in the original run"
 expect_grep "^blk: counter done\$" "$TMP/run2.out" "restored guest ran to the end"
