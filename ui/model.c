@@ -192,7 +192,9 @@ void model_sample(struct model *m)
 		} else if (add_vm(m, &list[i]) == 0) {
 			if (m->sampled_once)
 				evlog_add(&m->log, EVLOG_INFO, "%s: defined", list[i].name);
-			else if (model_vm_live(&m->vm[m->nvm - 1]))
+			else if (list[i].state != VMLIB_STOPPED && list[i].state != VMLIB_DEAD)
+				/* A process exists: running, or its socket did not
+				 * answer the first probe in time (starting). */
 				evlog_add(&m->log, EVLOG_INFO, "%s: re-attached (%s, pid %d)", list[i].name,
 					  model_state_name(list[i].state), (int)list[i].pid);
 		}
