@@ -40,6 +40,8 @@ static const char run_usage[] =
 "                         file's [display] vnc, else auto = first free port\n"
 "                         from 5900 on 127.0.0.1)\n"
 "  --display WxH          give the guest a framebuffer of this size\n"
+"  --trap-msrs            every guest RDMSR/WRMSR exits to vmdeck and is counted\n"
+"                         per MSR (teaching; KVM still does the work)\n"
 "  --library DIR          VM library for NAME (default $XDG_DATA_HOME/vmdeck)\n"
 "  --snapshot-at SECONDS:DIR   take a snapshot into DIR (which must not exist)\n"
 "                         at that time and keep running\n"
@@ -95,7 +97,7 @@ static int run_find_config(const char *arg, const char *library, char *out, size
 int cmd_run(int argc, char **argv)
 {
 	enum { O_KERNEL = 256, O_CMDLINE, O_MODULE, O_MEM, O_CPUS, O_TIMEOUT, O_STATS,
-	       O_LIBRARY, O_HELP, O_SHOT, O_VNC, O_DISPLAY, O_SNAP_AT, O_RESTORE, O_SHOT_AT };
+	       O_LIBRARY, O_HELP, O_SHOT, O_VNC, O_DISPLAY, O_TRAP_MSRS, O_SNAP_AT, O_RESTORE, O_SHOT_AT };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
@@ -109,6 +111,7 @@ int cmd_run(int argc, char **argv)
 		{ "screenshot-on-exit", required_argument, NULL, O_SHOT },
 		{ "vnc", required_argument, NULL, O_VNC },
 		{ "display", required_argument, NULL, O_DISPLAY },
+		{ "trap-msrs", no_argument, NULL, O_TRAP_MSRS },
 		{ "snapshot-at", required_argument, NULL, O_SNAP_AT },
 		{ "restore", required_argument, NULL, O_RESTORE },
 		{ "screenshot-at", required_argument, NULL, O_SHOT_AT },
@@ -119,6 +122,7 @@ int cmd_run(int argc, char **argv)
 	const char *stats_path = NULL, *library = NULL, *shot_path = NULL;
 	unsigned disp_w = 0, disp_h = 0;
 	bool have_kernel = false, have_cmdline = false, have_mem = false, have_cpus = false;
+	bool trap_msrs = false;
 	double timeout = 0;
 	char err[1024];
 	struct machine *m = NULL;
@@ -208,6 +212,9 @@ int cmd_run(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case O_TRAP_MSRS:
+			trap_msrs = true;
+			break;
 		case O_SNAP_AT:
 		case O_SHOT_AT:
 			if (run_parse_timed(optarg, c == O_SNAP_AT ? &snap_at : &shot_at)) {
@@ -271,6 +278,8 @@ int cmd_run(int argc, char **argv)
 		cfg.memory = over.memory;
 	if (have_cpus)
 		cfg.cpus = over.cpus;
+	if (trap_msrs)
+		cfg.trap_msrs = true;
 	if (disp_w) {
 		cfg.display.enabled = true;
 		cfg.display.width = disp_w;

@@ -242,6 +242,9 @@ static int handle_vm(struct parse_ctx *ctx, const char *section, const char *nam
 		else
 			c->cmdline[0] = 0;
 		strcat(c->cmdline, value);
+	} else if (!strcmp(name, "trap_msrs")) {
+		if (parse_bool(value, &c->trap_msrs))
+			FAIL("'%s' is not true/false", value);
 	} else if (!strcmp(name, "module")) {
 		struct config_module *m;
 		char path[PATH_MAX];
@@ -260,7 +263,7 @@ static int handle_vm(struct parse_ctx *ctx, const char *section, const char *nam
 			FAIL("module arguments too long");
 		c->nmodules++;
 	} else {
-		FAIL("unknown key (known: name, cpus, memory, kernel, cmdline, module)");
+		FAIL("unknown key (known: name, cpus, memory, kernel, cmdline, module, trap_msrs)");
 	}
 	return 1;
 }
@@ -502,6 +505,8 @@ int config_save(const struct vm_config *c, const char *path, char *err, size_t e
 	for (unsigned i = 0; i < c->nmodules; i++)
 		fprintf(f, "module = %s%s%s\n", c->modules[i].path,
 			c->modules[i].args[0] ? " " : "", c->modules[i].args);
+	if (c->trap_msrs)
+		fprintf(f, "trap_msrs = true\n");
 	if (c->display.enabled) {
 		fprintf(f, "\n[display]\nwidth = %u\nheight = %u\nvnc = %s\n", c->display.width,
 			c->display.height, c->display.vnc);

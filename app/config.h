@@ -47,6 +47,7 @@ struct vm_config {
 	char cmdline[CONFIG_CMDLINE_MAX];
 	struct config_module modules[CONFIG_MAX_MODULES];
 	unsigned nmodules;
+	bool trap_msrs;           /* [vm] trap_msrs: count every MSR access (teaching) */
 	struct config_display display;
 	struct config_disk disks[CONFIG_MAX_DISKS];
 };

@@ -204,7 +204,7 @@ int machine_create(const struct vm_config *c, const struct machine_opts *o,
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	struct vm_params vp = { .mem_size = c->memory, .ncpus = c->cpus,
-				.mem_file = o ? o->restore_mem : NULL };
+				.mem_file = o ? o->restore_mem : NULL, .trap_msrs = c->trap_msrs };
 	int r;
 
 	if (!m) {

@@ -280,6 +280,7 @@ json_object *proc_stats_json(struct machine *m, const struct vmctl_stats *s)
 		struct vcpu *v = vm->vcpus[i];
 		json_object_object_add(jv, "pio", stats_json_addr_table(&v->stats.pio));
 		json_object_object_add(jv, "mmio", stats_json_addr_table(&v->stats.mmio));
+		json_object_object_add(jv, "msr", stats_json_addr_table(&v->stats.msr));
 		json_object_object_add(jv, "kvm", stats_json_kernel(v));
 	}
 	return root;

@@ -123,6 +123,7 @@ static json_object *machine_stats_object(struct machine *m)
 		json_object_object_add(jv, "exit_reasons", reasons);
 		json_object_object_add(jv, "pio", stats_json_addr_table(&s->pio));
 		json_object_object_add(jv, "mmio", stats_json_addr_table(&s->mmio));
+		json_object_object_add(jv, "msr", stats_json_addr_table(&s->msr));
 		json_object_object_add(jv, "kvm", stats_json_kernel(v));
 		json_object_array_add(vcpus, jv);
 	}

@@ -47,6 +47,8 @@ static const char *const help[] = {
 	"  EMUL    instructions/s run by KVM's emulator (not exits; on PVM hosts all",
 	"          guest kernel-mode code is emulated, so CPUID there shows here, not",
 	"          in CPUID, which counts only what KVM reports as exits)",
+	"  MSR     RDMSR/WRMSR exits that reach vmdeck: all of them when the VM has",
+	"          trap_msrs = true (the exits demo does), else only what KVM forwards",
 	"",
 	"Rates are computed from deltas of cumulative counters sampled every 500 ms.",
 	"Colours: NO_COLOR=1 or a monochrome terminal switch to reverse/bold only.",

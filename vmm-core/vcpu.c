@@ -12,6 +12,7 @@
 
 #include "vcpu.h"
 #include "vm.h"
+#include "x86/msr_trap.h"
 
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
 #define VCPU_SAMPLE_NS (50 * 1000 * 1000ULL)
@@ -261,6 +262,12 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		return true;
 	case KVM_EXIT_MMIO:
 		vcpu_handle_mmio(v);
+		return true;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		/* Only with trap_msrs (x86/msr_trap.h): count, let KVM do it. */
+		addr_count(&v->stats.msr, run->msr.index, run->exit_reason == KVM_EXIT_X86_WRMSR, 1);
+		msr_trap_complete(v->fd, run);
 		return true;
 	case KVM_EXIT_HLT:
 		/* Without a pending interrupt source a HLT never wakes up. */

@@ -48,6 +48,7 @@ struct vcpu_stats {
 	_Atomic uint64_t run_ns; /* time inside KVM_RUN */
 	_Atomic uint64_t vmm_ns; /* time handling exits in vmdeck */
 	struct vcpu_addr_table pio, mmio;
+	struct vcpu_addr_table msr; /* by MSR index, with trap_msrs */
 	_Atomic uint64_t last_rip;
 	_Atomic uint32_t mode;      /* enum cpu_mode */
 	_Atomic uint32_t cpl;

@@ -13,6 +13,7 @@
 #include "vm.h"
 #include "x86/cpuid.h"
 #include "x86/layout.h"
+#include "x86/msr_trap.h"
 
 /* Addresses KVM needs on Intel for real-mode emulation (api.rst 4.43/4.81):
  * three pages just below the BIOS area at the top of the PCI hole, as QEMU
@@ -124,6 +125,11 @@ int vm_create(const struct vm_params *p, struct vm **out, char *err, size_t errl
 		r = -errno;
 		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
 		goto fail;
+	}
+	if (p->trap_msrs) {
+		r = msr_trap_enable(vm->fd, err, errlen);
+		if (r)
+			goto fail;
 	}
 	r = p->mem_file ? guest_mem_create_from_file(&vm->mem, p->mem_file, p->mem_size, err, errlen)
 			: guest_mem_create(&vm->mem, p->mem_size, err, errlen);

@@ -25,6 +25,7 @@ struct vm_params {
 	uint64_t mem_size;
 	unsigned ncpus;
 	const char *kvm_path; /* NULL: kvm_device_path() */
+	bool trap_msrs;       /* every guest MSR access exits to vmdeck (x86/msr_trap.h) */
 	/* Restore: guest RAM mapped MAP_PRIVATE from this snapshot memory file
 	 * (guest_mem_create_from_file); NULL: fresh zeroed RAM. */
 	const char *mem_file;

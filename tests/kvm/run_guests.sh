@@ -58,6 +58,28 @@ print("counters ok:", v["exit_reasons"])
 PY
 ok "exits counters"
 
+# --trap-msrs: every RDMSR/WRMSR exits to vmdeck, is counted per MSR, and KVM
+# still does the access (the guest's own checks pass). The exits guest uses
+# IA32_TSC_AUX when the CPU has RDTSCP, else IA32_SYSENTER_CS; its long-mode
+# switch writes EFER.
+"$VMDECK" run --kernel "$GUESTS/exits.elf" --cmdline "io=0 mmio=0 cpuid=0 msr=$M hlt=0 user=1000" \
+  --trap-msrs --timeout 60 --stats-json "$TMP/msr.json" >"$TMP/msr.out" 2>&1 || fail "trap-msrs: $(cat "$TMP/msr.out")"
+expect_grep "exits: all done" "$TMP/msr.out" "exits guest completes with MSRs trapped"
+python3 - "$TMP/msr.json" "$M" <<'PY' || fail "trapped MSR counters"
+import json, sys
+d = json.load(open(sys.argv[1])); M = int(sys.argv[2])
+v = d["vcpus"][0]
+msr = {k: e for k, e in v["msr"].items() if k in ("0x174", "0xc0000103")}
+assert len(msr) == 1, v["msr"]
+e = next(iter(msr.values()))
+assert e["reads"] == M and e["writes"] == M, v["msr"]
+assert v["msr"]["0xc0000080"]["writes"] >= 1, "EFER write of the long-mode switch"
+assert v["exit_reasons"]["rdmsr"] == sum(x["reads"] for x in v["msr"].values())
+assert v["exit_reasons"]["wrmsr"] == sum(x["writes"] for x in v["msr"].values())
+print("trapped:", v["msr"])
+PY
+ok "MSR accesses trapped and counted per MSR"
+
 # smp: every vCPU starts (INIT/SIPI through the in-kernel LAPIC, found in the MP table).
 for n in 1 2 4; do
   "$VMDECK" run --kernel "$GUESTS/smp.elf" --cpus $n --cmdline "cpus=$n work=10000" --timeout 60 \

@@ -45,7 +45,7 @@ Test(config, full_file)
 {
 	struct vm_config c;
 	char err[512] = "";
-	cr_assert_eq(load("; comment\n[vm]\nname = demo-1\ncpus = 4\nmemory = 2G\n"
+	cr_assert_eq(load("; comment\n[vm]\nname = demo-1\ncpus = 4\nmemory = 2G\ntrap_msrs = yes\n"
 			  "kernel = /boot/k.elf\ncmdline = a b  c\nmodule = /m1 arg1 arg2\n"
 			  "module = rel.bin\n\n[display]\nwidth = 800\nheight = 600\n"
 			  "vnc = 127.0.0.1:5905\nvnc_password = generate\n"
@@ -55,6 +55,7 @@ Test(config, full_file)
 	cr_expect_str_eq(c.name, "demo-1");
 	cr_expect_eq(c.cpus, 4);
 	cr_expect_eq(c.memory, 2ULL << 30);
+	cr_expect(c.trap_msrs);
 	cr_expect_str_eq(c.kernel, "/boot/k.elf");
 	cr_expect_str_eq(c.cmdline, "a b  c");
 	cr_expect_eq(c.nmodules, 2);
@@ -130,6 +131,7 @@ Test(config, errors_name_file_line_key)
 		{ "[disk.0]\ncache = fast\n", ":2: [disk.0] cache" },
 		{ "[disk.0]\nreadonly = maybe\n", ":2: [disk.0] readonly" },
 		{ "[disk.0]\nserial = has space\n", ":2: [disk.0] serial" },
+		{ "[vm]\ntrap_msrs = sometimes\n", ":2: [vm] trap_msrs" },
 		{ "[disk.0]\nserial = 123456789012345678901\n", ":2: [disk.0] serial" },
 		{ "\n\n[net]\nmode = nat\n", ":4: [net] mode: unknown section" },
 		{ "[vm\n", ":1: syntax error" },
@@ -179,6 +181,7 @@ Test(config, save_and_reload)
 	snprintf(a.kernel, sizeof(a.kernel), "/k.elf");
 	snprintf(a.cmdline, sizeof(a.cmdline), "x=1 y=2");
 	a.display.enabled = true;
+	a.trap_msrs = true;
 	cr_assert_eq(config_save(&a, path, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(config_load(path, &b, err, sizeof(err)), 0, "%s", err);
 	cr_expect_str_eq(b.name, "round");
@@ -186,6 +189,7 @@ Test(config, save_and_reload)
 	cr_expect_eq(b.memory, 96ULL << 20);
 	cr_expect_str_eq(b.cmdline, "x=1 y=2");
 	cr_expect(b.display.enabled);
+	cr_expect(b.trap_msrs);
 }
 
 Test(config_size, parse)
