@@ -261,20 +261,26 @@ static void i8042_data_read(void *dev, uint64_t offset, void *data, unsigned siz
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void i8042_data_write(void *dev, uint64_t offset, const void *data, unsigned size)
+/* A byte to port 0x60 (data) or 0x64 (command). A reset request is reported
+ * after the lock is dropped: the callback may stop the VM. */
+static void i8042_port_write(struct i8042 *c, bool is_cmd, uint8_t byte)
 {
-	struct i8042 *c = dev;
 	bool reset;
 
 	pthread_mutex_lock(&c->lock);
-	c->cmd_last = false;
-	reset = i8042_data(c, *(const uint8_t *)data);
+	c->cmd_last = is_cmd;
+	reset = is_cmd ? i8042_command(c, byte) : i8042_data(c, byte);
 	if (reset)
 		c->stats.resets++;
 	i8042_sync(c);
 	pthread_mutex_unlock(&c->lock);
 	if (reset && c->on_reset)
 		c->on_reset(c->opaque);
+}
+
+static void i8042_data_write(void *dev, uint64_t offset, const void *data, unsigned size)
+{
+	i8042_port_write(dev, false, *(const uint8_t *)data);
 }
 
 static void i8042_cmd_read(void *dev, uint64_t offset, void *data, unsigned size)
@@ -290,18 +296,7 @@ static void i8042_cmd_read(void *dev, uint64_t offset, void *data, unsigned size
 
 static void i8042_cmd_write(void *dev, uint64_t offset, const void *data, unsigned size)
 {
-	struct i8042 *c = dev;
-	bool reset;
-
-	pthread_mutex_lock(&c->lock);
-	c->cmd_last = true;
-	reset = i8042_command(c, *(const uint8_t *)data);
-	if (reset)
-		c->stats.resets++;
-	i8042_sync(c);
-	pthread_mutex_unlock(&c->lock);
-	if (reset && c->on_reset)
-		c->on_reset(c->opaque);
+	i8042_port_write(dev, true, *(const uint8_t *)data);
 }
 
 const struct bus_ops i8042_data_ops = { .read = i8042_data_read, .write = i8042_data_write };
