@@ -384,16 +384,27 @@ static int set_clusters(struct qcow2 *q, uint64_t off, uint64_t len, uint64_t ne
 	return 0;
 }
 
+/* The whole clusters inside [off, off+len): start rounded up, end rounded
+ * down, except that the disk's last, partial cluster counts as whole. */
+static void whole_clusters(struct disk *d, uint64_t off, uint64_t len, uint64_t *start,
+			   uint64_t *end)
+{
+	struct qcow2 *q = Q(d);
+
+	*start = (off + q->cs - 1) & ~(q->cs - 1);
+	*end = (off + len) & ~(q->cs - 1);
+	if (off + len == d->size)
+		*end = off + len;
+}
+
 int qcow2_discard(struct disk *d, uint64_t off, uint64_t len)
 {
 	struct qcow2 *q = Q(d);
 	if (q->broken)
 		return -EIO;
 	/* whole clusters only; discard may leave partial clusters as they are */
-	uint64_t start = (off + q->cs - 1) & ~(q->cs - 1);
-	uint64_t end = (off + len) & ~(q->cs - 1);
-	if (off + len == d->size)
-		end = off + len; /* the last, partial cluster of the disk */
+	uint64_t start, end;
+	whole_clusters(d, off, len, &start, &end);
 	if (end <= start)
 		return 0;
 	/* with a backing file, unallocated would expose its data: use zero */
@@ -423,10 +434,8 @@ int qcow2_write_zeroes(struct disk *d, uint64_t off, uint64_t len)
 	struct qcow2 *q = Q(d);
 	if (q->broken)
 		return -EIO;
-	uint64_t start = (off + q->cs - 1) & ~(q->cs - 1);
-	uint64_t end = (off + len) & ~(q->cs - 1);
-	if (off + len == d->size)
-		end = off + len;
+	uint64_t start, end;
+	whole_clusters(d, off, len, &start, &end);
 	int ret = 0;
 	if (end <= start) {
 		ret = write_zero_bytes(q, off, len);
