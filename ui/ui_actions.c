@@ -81,7 +81,11 @@ int ui_action_start(struct ui *ui)
 	return UI_REDRAW | UI_RESCAN;
 }
 
-int ui_action_stop(struct ui *ui, bool confirmed)
+/* Stop and kill: a live VM, a confirmation first, then one control command.
+ * buttons must outlive the dialog (static). */
+static int confirmed_ctl(struct ui *ui, bool confirmed, int action, const char *title,
+			 const char *question, const char *const *buttons, const char *hotkeys,
+			 const char *cmd, const char *done)
 {
 	struct model_vm *v = selected_or_log(ui);
 
@@ -92,15 +96,22 @@ int ui_action_stop(struct ui *ui, bool confirmed)
 		return UI_REDRAW;
 	}
 	if (!confirmed) {
-		static const char *const b[] = { "Stop", "Cancel" };
 		char text[160];
-		snprintf(text, sizeof(text), "Stop VM '%s'? (powerdown; the guest's state is lost)", v->e.name);
-		dialog_confirm_open(&ui->confirm, UI_ACT_STOP, v->e.name, "Stop VM", text, 2, b, "sc");
+		snprintf(text, sizeof(text), question, v->e.name);
+		dialog_confirm_open(&ui->confirm, action, v->e.name, title, text, 2, buttons, hotkeys);
 		return UI_REDRAW;
 	}
-	if (ctl_cmd(ui, v, "powerdown") == 0)
-		evlog_add(&ui->model.log, EVLOG_INFO, "%s: powerdown requested", v->e.name);
+	if (ctl_cmd(ui, v, cmd) == 0)
+		evlog_add(&ui->model.log, EVLOG_INFO, "%s: %s", v->e.name, done);
 	return UI_REDRAW | UI_RESCAN;
+}
+
+int ui_action_stop(struct ui *ui, bool confirmed)
+{
+	static const char *const b[] = { "Stop", "Cancel" };
+	return confirmed_ctl(ui, confirmed, UI_ACT_STOP, "Stop VM",
+			     "Stop VM '%s'? (powerdown; the guest's state is lost)", b, "sc",
+			     "powerdown", "powerdown requested");
 }
 
 int ui_action_pause(struct ui *ui)
@@ -120,24 +131,9 @@ int ui_action_pause(struct ui *ui)
 
 int ui_action_kill(struct ui *ui, bool confirmed)
 {
-	struct model_vm *v = selected_or_log(ui);
-
-	if (!v)
-		return UI_REDRAW;
-	if (!model_vm_live(v)) {
-		evlog_add(&ui->model.log, EVLOG_WARN, "%s is not running", v->e.name);
-		return UI_REDRAW;
-	}
-	if (!confirmed) {
-		static const char *const b[] = { "Kill", "Cancel" };
-		char text[160];
-		snprintf(text, sizeof(text), "Kill VM '%s' immediately?", v->e.name);
-		dialog_confirm_open(&ui->confirm, UI_ACT_KILL, v->e.name, "Kill VM", text, 2, b, "kc");
-		return UI_REDRAW;
-	}
-	if (ctl_cmd(ui, v, "kill") == 0)
-		evlog_add(&ui->model.log, EVLOG_INFO, "%s: killed", v->e.name);
-	return UI_REDRAW | UI_RESCAN;
+	static const char *const b[] = { "Kill", "Cancel" };
+	return confirmed_ctl(ui, confirmed, UI_ACT_KILL, "Kill VM", "Kill VM '%s' immediately?", b,
+			     "kc", "kill", "killed");
 }
 
 int ui_action_delete(struct ui *ui, bool confirmed)
